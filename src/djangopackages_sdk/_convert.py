@@ -1,0 +1,273 @@
+"""The cattrs converter: the one place that turns API JSON into models and back.
+
+``structure`` is strict about types (an ``int`` field takes only a JSON integer,
+never ``"3"``, ``3.7`` or ``true``) and tolerant of unknown keys, so a new server
+field breaks nobody; ``Converter(strict=True)`` forbids unknown keys for contract
+testing. Any failure becomes a :class:`PayloadError` that names the JSON path of
+the first bad field, never a bare KeyError, TypeError or cattrs internals.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any, Final, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from ._exceptions import PayloadError
+from ._links import parse_resource_link
+from ._models import Category, Grid, Link, Package, SearchResult
+
+__all__ = ["Converter", "get_converter"]
+
+T = TypeVar("T")
+MODELS: Final = (Category, Grid, Package, SearchResult)
+_COLLECTION_OF: Final[dict[type, str]] = {Package: "packages", Grid: "grids", Category: "categories"}
+_LINK_CACHE_LIMIT: Final = 200_000
+
+
+class _Invalid(ValueError):
+    """A leaf failure inside a payload, carrying a path relative to where it was raised."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _expect(value: object, wanted: type, name: str) -> None:
+    if type(value) is not wanted:
+        raise _Invalid(f"expected {name}, got {_kind(value)}")
+
+
+def _structure_int(value: object, _: object) -> int:
+    _expect(value, int, "integer")
+    return value  # type: ignore[return-value]
+
+
+def _structure_str(value: object, _: object) -> str:
+    _expect(value, str, "string")
+    return value  # type: ignore[return-value]
+
+
+def _structure_bool(value: object, _: object) -> bool:
+    _expect(value, bool, "boolean")
+    return value  # type: ignore[return-value]
+
+
+def _structure_datetime(value: object, _: object) -> datetime:
+    _expect(value, str, "ISO 8601 datetime string")
+    try:
+        # 3.11's fromisoformat reads offsets, "Z" and naive values alike;
+        # a naive value stays naive: no timezone is ever invented.
+        return datetime.fromisoformat(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise _Invalid(f"invalid ISO 8601 datetime {str(value)[:40]!r}") from None
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _int_tuple(value: object, _: object) -> tuple[int, ...]:
+    _expect(value, list, "array")
+    items: list[object] = value  # type: ignore[assignment]
+    for index, item in enumerate(items):
+        if type(item) is not int:
+            raise _Invalid(f"expected integer, got {_kind(item)}", f"[{index}]")
+    return tuple(items)  # type: ignore[arg-type]
+
+
+class Converter:
+    """Structures API JSON into models and unstructures models back to the API's JSON.
+
+    One instance per strictness, shared process-wide (see :func:`get_converter`).
+    """
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
+        self._links: dict[tuple[str, str], Link[Any]] = {}
+        self._strings: dict[str, str] = {}
+        self._cattrs = self._configure(cattrs.Converter(detailed_validation=True, forbid_extra_keys=strict))
+
+    def _configure(self, conv: cattrs.Converter) -> cattrs.Converter:
+        conv.register_structure_hook(int, _structure_int)
+        conv.register_structure_hook(str, _structure_str)
+        conv.register_structure_hook(bool, _structure_bool)
+        conv.register_structure_hook(datetime, _structure_datetime)
+        conv.register_unstructure_hook(datetime, _unstructure_datetime)
+        conv.register_structure_hook_func(lambda tp: tp == tuple[int, ...], _int_tuple)
+        conv.register_structure_hook_func(lambda tp: tp == tuple[str, ...], self._str_tuple)
+        conv.register_structure_hook_func(_is_optional, self._optional_hook(conv))
+        conv.register_structure_hook_func(_is_link, self._structure_link)
+        conv.register_unstructure_hook_func(_is_link, _unstructure_link)
+        conv.register_structure_hook_func(_is_link_tuple, self._structure_link_tuple)
+        conv.register_unstructure_hook_func(_is_tuple, _unstructure_tuple(conv))
+        for model in MODELS:
+            generated = make_dict_structure_fn(model, conv, _cattrs_forbid_extra_keys=self.strict)
+            conv.register_structure_hook(model, _object_hook(generated))
+            conv.register_unstructure_hook(model, make_dict_unstructure_fn(model, conv))
+        return conv
+
+    # -- hooks that share per-converter caches ---------------------------------------
+    def _str_tuple(self, value: object, _: object) -> tuple[str, ...]:
+        _expect(value, list, "array")
+        items: list[object] = value  # type: ignore[assignment]
+        strings = self._strings
+        if len(strings) > _LINK_CACHE_LIMIT:
+            strings.clear()
+        out = []
+        for index, item in enumerate(items):
+            if type(item) is not str:
+                raise _Invalid(f"expected string, got {_kind(item)}", f"[{index}]")
+            # Logins repeat across thousands of packages: keep one copy of each.
+            out.append(strings.setdefault(item, item))
+        return tuple(out)
+
+    def _link(self, value: object, collection: str) -> Link[Any]:
+        if type(value) is not str:
+            raise _Invalid(f"expected a URL string, got {_kind(value)}")
+        key = (value, collection)
+        link = self._links.get(key)  # type: ignore[arg-type]
+        if link is None:
+            try:
+                url, resource_id = parse_resource_link(value, collection)  # type: ignore[arg-type]
+            except ValueError as exc:
+                raise _Invalid(str(exc)) from None
+            if len(self._links) > _LINK_CACHE_LIMIT:
+                self._links.clear()
+            # One shared instance per distinct link keeps a catalogue small.
+            link = self._links.setdefault(key, Link(url, resource_id))  # type: ignore[arg-type]
+        return link
+
+    def _structure_link(self, value: object, link_type: type) -> Link[Any]:
+        return self._link(value, _COLLECTION_OF[typing.get_args(link_type)[0]])
+
+    def _structure_link_tuple(self, value: object, tuple_type: type) -> tuple[Link[Any], ...]:
+        _expect(value, list, "array")
+        collection = _COLLECTION_OF[typing.get_args(typing.get_args(tuple_type)[0])[0]]
+        items: list[object] = value  # type: ignore[assignment]
+        out = []
+        for index, item in enumerate(items):
+            try:
+                out.append(self._link(item, collection))
+            except _Invalid as exc:
+                raise _Invalid(exc.message, f"[{index}]") from None
+        return tuple(out)
+
+    @staticmethod
+    def _optional_hook(conv: cattrs.Converter) -> Callable[[object, Any], object]:
+        def hook(value: object, optional: Any) -> object:
+            if value is None:
+                return None
+            inner = next(arg for arg in typing.get_args(optional) if arg is not type(None))
+            return conv.structure(value, inner)
+
+        return hook
+
+    # -- public API ------------------------------------------------------------------
+    def structure(self, data: object, model: type[T], *, url: str = "", path: str = "$") -> T:
+        """Build ``model`` from decoded JSON, or raise :class:`PayloadError` naming the bad path."""
+        try:
+            return self._cattrs.structure(data, model)
+        except Exception as exc:  # every failure becomes a PayloadError with a path
+            where, message = _first_failure(exc, path)
+            raise PayloadError(url, f"{model.__name__}: {message} at {where}", path=where) from None
+
+    def unstructure(self, value: object) -> Any:
+        """Turn a model (or a list of them) back into the API's JSON shape."""
+        return self._cattrs.unstructure(value)
+
+
+@cache
+def get_converter(strict: bool = False) -> Converter:
+    """The shared converter: tolerant of unknown keys, or ``strict`` about them."""
+    return Converter(strict=strict)
+
+
+# -- type predicates ---------------------------------------------------------------
+def _is_optional(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) in (typing.Union, _UnionType) and type(None) in args and len(args) == 2
+
+
+_UnionType = type(int | None)
+
+
+def _is_link(tp: Any) -> bool:
+    return typing.get_origin(tp) is Link
+
+
+def _is_link_tuple(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis and _is_link(args[0])
+
+
+def _is_tuple(tp: Any) -> bool:
+    return typing.get_origin(tp) is tuple
+
+
+def _unstructure_link(link: Link[Any]) -> str:
+    return link.url
+
+
+def _unstructure_tuple(conv: cattrs.Converter) -> Callable[[tuple[Any, ...]], list[Any]]:
+    def hook(value: tuple[Any, ...]) -> list[Any]:
+        return [conv.unstructure(item) for item in value]
+
+    return hook
+
+
+def _object_hook(generated: Callable[[Any, Any], T]) -> Callable[[object, Any], T]:
+    def hook(value: object, model: Any) -> T:
+        if type(value) is not dict:
+            raise _Invalid(f"expected object, got {_kind(value)}")
+        return generated(value, model)
+
+    return hook
+
+
+def _first_failure(exc: BaseException, path: str) -> tuple[str, str]:
+    """Walk a cattrs exception group to the first leaf: ``(json_path, message)``."""
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return path, f"unexpected field(s) {sorted(exc.extra_fields)}"
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        with_notes, without_notes = exc.group_exceptions()
+        for inner, note in with_notes:
+            name = getattr(note, "name", None)
+            index = getattr(note, "index", None)
+            sub = f"{path}.{name}" if name is not None else f"{path}[{index}]"
+            if isinstance(inner, KeyError) and name is not None:
+                return sub, "required field is missing"
+            return _first_failure(inner, sub)
+        for inner in without_notes:
+            return _first_failure(inner, path)
+        return path, str(exc)  # pragma: no cover - cattrs never raises an empty group
+    if isinstance(exc, _Invalid):
+        return path + exc.path, exc.message
+    if isinstance(exc, RecursionError):
+        return path, "nested too deeply"
+    return path, f"{type(exc).__name__}: {exc}"
+
+
+def is_model(value: object) -> bool:
+    """True for an instance of one of the API's models."""
+    return attrs.has(type(value)) and type(value) in MODELS

@@ -1,0 +1,141 @@
+"""The API's resources as plain immutable values.
+
+Every class is a frozen, slotted attrs class: hashable, comparable, picklable and
+printable. Field names and order follow the API's JSON exactly; the converter in
+``_convert.py`` owns every serialisation rule, so nothing here knows about JSON.
+No attribute ever triggers a network call: relations are :class:`Link` values that
+a client resolves only when asked (``Client.resolve``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+import attrs
+
+__all__ = ["Category", "Grid", "Link", "Package", "Resource", "SearchResult"]
+
+ResourceT = TypeVar("ResourceT", "Category", "Grid", "Package")
+
+
+@attrs.frozen(repr=False)
+class Link(Generic[ResourceT]):
+    """A hyperlink to another resource, such as a package's category.
+
+    ``url`` is the canonical absolute URL (query such as ``?format=api`` stripped,
+    id normalised), so two links to the same resource are equal whatever
+    decoration the server added. ``id`` is the resource's numeric id.
+    """
+
+    url: str
+    id: int
+
+    @property
+    def collection(self) -> Literal["packages", "grids", "categories"]:
+        """The collection the link points into: ``packages``, ``grids`` or ``categories``."""
+        segment = self.url.rstrip("/").rsplit("/", 2)[-2]
+        if segment == "packages" or segment == "grids" or segment == "categories":
+            return segment
+        raise ValueError(f"not a resource link: {self.url}")  # pragma: no cover - links are validated
+
+    def __repr__(self) -> str:
+        return f"Link({self.url!r})"
+
+
+@attrs.frozen
+class Category:
+    """A category of packages (App, Framework, Other, ...)."""
+
+    id: int
+    title: str
+    slug: str
+    description: str
+    title_plural: str
+    show_pypi: bool
+    created: datetime
+    modified: datetime
+
+
+@attrs.frozen
+class Grid:
+    """A comparison grid: a titled set of packages that solve the same problem."""
+
+    id: int
+    title: str
+    slug: str
+    description: str
+    is_locked: bool
+    packages: tuple[Link[Package], ...]
+    header: bool
+    created: datetime
+    modified: datetime
+
+
+@attrs.frozen
+class Package:
+    """A Django package with its repository and PyPI metadata.
+
+    ``last_updated`` is the time of the last commit; ``repo_watchers`` counts
+    GitHub stars; ``commits_over_52`` holds weekly commit counts, oldest first.
+    """
+
+    category: Link[Category]
+    grids: tuple[Link[Grid], ...]
+    id: int
+    title: str
+    slug: str
+    last_updated: datetime | None
+    last_fetched: datetime | None
+    repo_url: str
+    pypi_version: str | None
+    created: datetime
+    modified: datetime
+    repo_forks: int
+    repo_description: str
+    pypi_url: str
+    documentation_url: str | None
+    repo_watchers: int
+    commits_over_52: tuple[int, ...]
+    participants: tuple[str, ...]
+
+
+@attrs.frozen
+class SearchResult:
+    """One hit of ``/search/``: a package or a grid.
+
+    Unlike :class:`Package`, ``category`` is a category *title* (not a link),
+    ``absolute_url`` is a site path (not an API URL) and ``participants`` is one
+    comma-separated string, as the API sends it; :attr:`participant_logins`
+    splits it.
+    """
+
+    description: str
+    title: str
+    title_no_prefix: str
+    slug_no_prefix: str
+    clean_title: str
+    absolute_url: str
+    created: datetime
+    modified: datetime
+    weight: int
+    item_type: str
+    slug: str
+    category: str
+    repo_watchers: int
+    repo_forks: int
+    pypi_downloads: int
+    score: int
+    usage: int
+    participants: str
+    last_committed: datetime | None
+    last_released: datetime | None
+
+    @property
+    def participant_logins(self) -> tuple[str, ...]:
+        """``participants`` split on commas (empty for grids and unknown authors)."""
+        return tuple(login for login in self.participants.split(",") if login)
+
+
+Resource = Package | Grid | Category
+"""Any resource a :class:`Link` can point at."""
