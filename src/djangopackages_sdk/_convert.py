@@ -146,16 +146,16 @@ class Converter:
         if type(value) is not str:
             raise _Invalid(f"expected a URL string, got {_kind(value)}")
         key = (value, collection)
-        link = self._links.get(key)  # type: ignore[arg-type]
+        link = self._links.get(key)
         if link is None:
             try:
-                url, resource_id = parse_resource_link(value, collection)  # type: ignore[arg-type]
+                url, resource_id = parse_resource_link(value, collection)
             except ValueError as exc:
                 raise _Invalid(str(exc)) from None
             if len(self._links) > _LINK_CACHE_LIMIT:
                 self._links.clear()
             # One shared instance per distinct link keeps a catalogue small.
-            link = self._links.setdefault(key, Link(url, resource_id))  # type: ignore[arg-type]
+            link = self._links.setdefault(key, Link(url, resource_id))
         return link
 
     def _structure_link(self, value: object, link_type: type) -> Link[Any]:

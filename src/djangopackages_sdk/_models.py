@@ -35,8 +35,12 @@ class Link(Generic[ResourceT]):
     def collection(self) -> Literal["packages", "grids", "categories"]:
         """The collection the link points into: ``packages``, ``grids`` or ``categories``."""
         segment = self.url.rstrip("/").rsplit("/", 2)[-2]
-        if segment == "packages" or segment == "grids" or segment == "categories":
-            return segment
+        if segment == "packages":
+            return "packages"
+        if segment == "grids":
+            return "grids"
+        if segment == "categories":
+            return "categories"
         raise ValueError(f"not a resource link: {self.url}")  # pragma: no cover - links are validated
 
     def __repr__(self) -> str:

@@ -1,0 +1,313 @@
+"""What ``Client`` and ``AsyncClient`` share: configuration, the identity map and
+every operation (lookup, search, resolution planning, catalogue), written once
+as fetch-yielding flows (see ``_core.py``). The clients add only the I/O."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import Any, Final, TypeVar, cast
+from urllib.parse import quote
+
+import httpx
+
+from ._catalog import Catalog
+from ._convert import Converter, get_converter
+from ._core import (
+    DEFAULT_TIMEOUT,
+    CallOptions,
+    Emit,
+    Fetch,
+    FetchResult,
+    Flow,
+    RateLimiter,
+    RetryEvent,
+    RetryPolicy,
+    Settings,
+    default_user_agent,
+    fetch_one,
+    gather,
+)
+from ._exceptions import DjangoPackagesError, NotFoundError, PayloadError
+from ._links import COLLECTIONS, DEFAULT_BASE_URL, ApiRoot, Collection
+from ._models import Category, Grid, Link, Package, SearchResult
+from ._pagination import Checkpoint, Crawl, OnError, Page
+
+M = TypeVar("M", Package, Grid, Category)
+Resource = Package | Grid | Category
+
+MODEL_OF: Final[dict[str, type[Package] | type[Grid] | type[Category]]] = {
+    "packages": Package,
+    "grids": Grid,
+    "categories": Category,
+}
+DEFAULT_MAX_IN_FLIGHT: Final = 4
+DEFAULT_ROWS_PER_REQUEST: Final = 250
+_PROBE_MIN_MISSING: Final = 3
+
+
+class ClientBase:
+    """Configuration, identity map and operations shared by both clients."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        retry_backoff_cap: float = 8.0,
+        retry_after_cap: float = 60.0,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        requests_per_second: float | None = None,
+        strict: bool = False,
+        bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
+        http_timeout: httpx.Timeout | None = None,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        if bulk_rows_per_request < 1:
+            raise ValueError("bulk_rows_per_request must be at least 1")
+        self.root = ApiRoot.parse(base_url)
+        self.converter: Converter = get_converter(strict)
+        if timeout is None:
+            resolved_timeout = http_timeout if http_timeout is not None else DEFAULT_TIMEOUT
+        else:
+            resolved_timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        all_headers = {"Accept": "application/json", "User-Agent": default_user_agent(user_agent)}
+        all_headers.update(headers or {})
+        self._settings = Settings(
+            retry=RetryPolicy(max_retries, retry_backoff, retry_backoff_cap, retry_after_cap),
+            max_in_flight=max_in_flight,
+            limiter=RateLimiter(requests_per_second) if requests_per_second else None,
+            on_retry=on_retry,
+            headers=all_headers,
+            timeout=resolved_timeout,
+        )
+        self.bulk_rows_per_request = bulk_rows_per_request
+        self._identity: dict[str, Resource] = {}
+        self._slugs: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
+        self._identity_lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        """The API root every request stays inside."""
+        return self.root.url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout applied to each request (connect 5 s, read 30 s by default)."""
+        return self._settings.timeout
+
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` header sent with each request."""
+        return self._settings.headers["User-Agent"]
+
+    # -- the identity map --------------------------------------------------------------
+    def cached(self, link: Link[M]) -> M | None:
+        """The resource behind ``link`` if this client already loaded it, else None."""
+        return cast("M | None", self._identity.get(link.url))
+
+    @property
+    def cache_size(self) -> int:
+        """How many resources the identity map holds."""
+        return len(self._identity)
+
+    def clear_cache(self) -> None:
+        """Forget every loaded resource, so the next lookups fetch fresh data."""
+        with self._identity_lock:
+            self._identity.clear()
+            self._slugs.clear()
+            self._counts.clear()
+
+    def _store(self, item: Any) -> Any:
+        collection = _collection_of(item)
+        url = self.root.resource_url(collection, item.id)
+        with self._identity_lock:
+            self._identity[url] = item
+            if collection != "categories":
+                self._slugs[(collection, item.slug)] = url
+        return item
+
+    def _note_count(self, collection: str) -> Callable[[int], None]:
+        def note(count: int) -> None:
+            self._counts[collection] = count
+
+        return note
+
+    # -- operations ----------------------------------------------------------------------
+    def _crawl(
+        self,
+        collection: Collection,
+        *,
+        page_size: int | None,
+        checkpoint: Checkpoint | None,
+        on_error: OnError,
+        options: CallOptions,
+    ) -> Crawl[Any]:
+        return Crawl(
+            root=self.root,
+            collection=collection,
+            model=MODEL_OF[collection],
+            converter=self.converter,
+            store=self._store,
+            max_in_flight=self._settings.max_in_flight,
+            page_size=page_size,
+            checkpoint=checkpoint,
+            on_error=on_error,
+            options=options,
+            on_count=self._note_count(collection),
+        )
+
+    def _get_op(self, collection: Collection, key: int | str, options: CallOptions) -> Flow[Any]:
+        if isinstance(key, bool) or not isinstance(key, int | str):
+            raise TypeError(f"look up by int id or str slug, not {type(key).__name__}")
+        if isinstance(key, str) and not key:
+            raise ValueError("an empty slug matches nothing")
+        model = MODEL_OF[collection]
+        resource_id = _as_id(key)
+        if resource_id is not None:
+            url = self.root.resource_url(collection, resource_id)
+            hit = self._identity.get(url)
+            if hit is not None:
+                return hit
+            return (yield from self._load(url, model, options))
+        if collection == "categories":
+            # The API finds categories by id only: look the slug up in the short list.
+            items = yield from collect(self._crawl(collection, page_size=None, checkpoint=None, on_error="raise", options=options))
+            matches = sorted((c for c in items if c.slug == key), key=lambda c: c.id)
+            if not matches:
+                raise NotFoundError(self.root.collection_url(collection), f"no category with slug {key!r}")
+            return matches[0]
+        known = self._slugs.get((collection, str(key)))
+        if known is not None and known in self._identity:
+            return self._identity[known]
+        return (yield from self._load(self.root.detail_url(collection, key), model, options))
+
+    def _load(self, url: str, model: type[Resource], options: CallOptions) -> Flow[Any]:
+        data = yield from fetch_one(url, options)
+        return self._store(self.converter.structure(data, model, url=url))
+
+    def _search_op(self, query: str, options: CallOptions) -> Flow[list[SearchResult]]:
+        if not isinstance(query, str):
+            raise TypeError("search takes a str query")
+        url = f"{self.root.url}search/?q={quote(query, safe='')}"
+        data = yield from fetch_one(url, options)
+        if type(data) is not list:
+            raise PayloadError(url, "search must answer a JSON array", path="$")
+        structure = self.converter.structure
+        return [structure(item, SearchResult, url=url, path=f"$[{i}]") for i, item in enumerate(data)]
+
+    def _resolve_op(self, link: Link[M], options: CallOptions) -> Flow[M]:
+        (item,) = yield from self._resolve_many_op([link], options)
+        return item
+
+    def _resolve_many_op(self, links: Iterable[Link[M]], options: CallOptions) -> Flow[list[M]]:
+        wanted = list(links)
+        missing: dict[str, dict[str, Link[Any]]] = {}
+        for link in wanted:
+            if not isinstance(link, Link):
+                raise TypeError(f"resolve takes Link values, not {type(link).__name__}")
+            self.root.check(link.url)  # no request leaves for a foreign link
+            if link.url not in self._identity:
+                missing.setdefault(link.collection, {})[link.url] = link
+        if missing:
+            yield from self._fill(missing, options)
+        return [cast("M", self._identity[link.url]) for link in wanted]
+
+    def plan(self, collection: str, missing: int) -> str:
+        """How ``resolve_many`` fetches ``missing`` unloaded links of one collection.
+
+        ``"bulk"`` (list the whole collection, which also fills the identity map)
+        when one detail request per link would cost more than listing it:
+        ``missing > 1 + count / bulk_rows_per_request``, a detail request being
+        worth about ``bulk_rows_per_request`` listed rows. ``"detail"`` otherwise,
+        and whenever ``count`` is unknown. ``"probe"`` when ``count`` is unknown
+        and at least three links are missing: one ``limit=1`` request reads it.
+        """
+        count = self._counts.get(collection)
+        if count is None:
+            return "probe" if missing >= _PROBE_MIN_MISSING else "detail"
+        return "bulk" if missing >= 2 and missing > 1 + count / self.bulk_rows_per_request else "detail"
+
+    def _fill(self, missing: dict[str, dict[str, Link[Any]]], options: CallOptions) -> Flow[None]:
+        probes = [c for c, links in missing.items() if self.plan(c, len(links)) == "probe"]
+        if probes:
+            yield from gather([self._probe(c, options) for c in probes])
+        flows: list[Flow[Any]] = []
+        details: list[str] = []
+        for collection, links in missing.items():
+            if self.plan(collection, len(links)) == "bulk":
+                flows.append(collect(self._crawl(cast(Collection, collection), page_size=None, checkpoint=None, on_error="raise", options=options)))
+            else:
+                details.extend(links)
+        if details:
+            flows.append(self._load_many(details, options))
+        yield from gather(flows)
+        # A listing can miss a link (deleted since, or a row it skipped): fetch those directly.
+        leftovers = [url for links in missing.values() for url in links if url not in self._identity]
+        if leftovers:
+            yield from self._load_many(leftovers, options)
+
+    def _probe(self, collection: str, options: CallOptions) -> Flow[None]:
+        url = self.root.list_url(collection, limit=1, offset=0)
+        data = yield from fetch_one(url, options)
+        count = data.get("count") if isinstance(data, dict) else None
+        if type(count) is not int:
+            raise PayloadError(url, "page 'count' must be an integer", path="$.count")
+        self._counts[collection] = count
+
+    def _load_many(self, urls: list[str], options: CallOptions) -> Flow[None]:
+        results = yield Fetch(tuple(urls), options)
+        for url, data in zip(urls, results, strict=True):
+            if isinstance(data, DjangoPackagesError):
+                raise data
+            collection = url.rstrip("/").rsplit("/", 2)[-2]
+            item = self.converter.structure(data, MODEL_OF[collection], url=url)
+            if self.root.resource_url(collection, item.id) != url:
+                raise PayloadError(url, f"asked for {url} but got id {item.id}", path="$.id")
+            self._store(item)
+
+    def _catalog_op(self, options: CallOptions) -> Flow[Catalog]:
+        crawls = [self._crawl(c, page_size=None, checkpoint=None, on_error="raise", options=options) for c in COLLECTIONS]
+        packages, grids, categories = yield from gather([collect(c) for c in crawls])
+        return Catalog(self.root.url, tuple(packages), tuple(grids), tuple(categories))
+
+
+def collect(crawl: Crawl[Any]) -> Flow[list[Any]]:
+    """Run a crawl to the end and return every row, in order."""
+    flow = crawl.run()
+    items: list[Any] = []
+    reply: list[FetchResult] | None = None
+    while True:
+        try:
+            action = flow.send(reply)
+        except StopIteration:
+            return items
+        if isinstance(action, Emit):
+            items.extend(action.value.items)
+            reply = None
+        else:
+            reply = yield action
+
+
+def _as_id(key: int | str) -> int | None:
+    if isinstance(key, int):
+        return key
+    return int(key) if key.isascii() and key.isdigit() else None
+
+
+def _collection_of(item: Resource) -> str:
+    if isinstance(item, Package):
+        return "packages"
+    if isinstance(item, Grid):
+        return "grids"
+    return "categories"
+
+
+DriverFlow = Generator[Fetch, list[FetchResult], Any]

@@ -1,0 +1,475 @@
+"""``Client`` and ``AsyncClient``: thin I/O drivers over the shared core.
+
+Each client drives the same flows (``_base.py``, ``_pagination.py``,
+``_core.py``): the sync one with blocking calls and a small thread pool for
+concurrent fetches, the async one with ``await`` and ``asyncio`` tasks. Neither
+holds any logic of its own beyond how to send, sleep and wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar, cast
+
+import httpx
+
+from ._base import ClientBase
+from ._catalog import Catalog
+from ._core import (
+    CallOptions,
+    Emit,
+    Fetch,
+    FetchResult,
+    Flow,
+    RequestFlow,
+    RetryEvent,
+    Send,
+    Sleep,
+    decode,
+    request_flow,
+)
+from ._exceptions import DjangoPackagesError
+from ._links import DEFAULT_BASE_URL, Collection
+from ._models import Category, Grid, Link, Package, SearchResult
+from ._pagination import Checkpoint, Crawl, CrawlFlow, OnError, Page, SkippedRows
+
+__all__ = ["AsyncClient", "AsyncPageIterator", "AsyncResource", "Client", "PageIterator", "Resource"]
+
+T = TypeVar("T")
+M = TypeVar("M", Package, Grid, Category)
+
+
+class _CrawlState(Generic[M]):
+    """What both page iterators report about their most recent crawl."""
+
+    def __init__(self, start: Callable[[], Crawl[Any]]) -> None:
+        self._start: Callable[[], Crawl[Any]] = start
+        self._crawl: Crawl[M] | None = None
+
+    def _new_crawl(self) -> Crawl[M]:
+        self._crawl = self._start()
+        return self._crawl
+
+    @property
+    def count(self) -> int | None:
+        """The collection's size from the first page (None before iteration starts)."""
+        return self._crawl.count if self._crawl else None
+
+    @property
+    def count_changed(self) -> tuple[int, int] | None:
+        """``(count at start, latest count)`` if the collection changed size mid-crawl."""
+        return self._crawl.count_changed if self._crawl else None
+
+    @property
+    def skipped(self) -> tuple[SkippedRows, ...]:
+        """Rows the crawl could not read (offsets and errors)."""
+        return tuple(self._crawl.skipped) if self._crawl else ()
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """Where to resume with ``list(checkpoint=...)`` (None before iteration starts)."""
+        return self._crawl.checkpoint if self._crawl else None
+
+    @property
+    def requests(self) -> int:
+        """List requests the crawl has made so far."""
+        return self._crawl.requests if self._crawl else 0
+
+
+class PageIterator(_CrawlState[M]):
+    """Every row of a collection, read lazily; iterate it or its :meth:`pages`.
+
+    Each iteration starts a new crawl; the properties describe the latest one.
+    """
+
+    def __init__(self, client: Client, start: Callable[[], Crawl[Any]]) -> None:
+        super().__init__(start)
+        self._client = client
+
+    def __iter__(self) -> Iterator[M]:
+        for page in self.pages():
+            yield from page.items
+
+    def pages(self) -> Iterator[Page[M]]:
+        """The pages themselves: each has ``items``, ``offset`` and ``count``."""
+        return self._client._iterate(self._new_crawl().run())
+
+
+class AsyncPageIterator(_CrawlState[M]):
+    """Every row of a collection, read lazily with ``async for``; or its :meth:`pages`."""
+
+    def __init__(self, client: AsyncClient, start: Callable[[], Crawl[Any]]) -> None:
+        super().__init__(start)
+        self._client = client
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    def pages(self) -> AsyncIterator[Page[M]]:
+        """The pages themselves: each has ``items``, ``offset`` and ``count``."""
+        return self._client._iterate(self._new_crawl().run())
+
+
+class _ResourceBase(Generic[M]):
+    def __init__(self, client: ClientBase, collection: Collection) -> None:
+        self._base = client
+        self.collection = collection
+
+    def _starter(
+        self,
+        page_size: int | None,
+        checkpoint: Checkpoint | dict[str, Any] | None,
+        on_error: OnError,
+        max_retries: int | None,
+        deadline: float | None,
+    ) -> Callable[[], Crawl[M]]:
+        if isinstance(checkpoint, dict):
+            checkpoint = Checkpoint.from_dict(checkpoint)
+        options = CallOptions.make(max_retries, None)
+
+        def start() -> Crawl[M]:
+            call = options if deadline is None else CallOptions.make(max_retries, deadline)
+            return self._base._crawl(
+                self.collection, page_size=page_size, checkpoint=checkpoint, on_error=on_error, options=call
+            )
+
+        start()  # check the arguments now, not at first iteration
+        return start
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._base.root.collection_url(self.collection)}>"
+
+
+class Resource(_ResourceBase[M]):
+    """One collection (``client.packages``, ``client.grids``, ``client.categories``)."""
+
+    def __init__(self, client: Client, collection: Collection) -> None:
+        super().__init__(client, collection)
+        self._client = client
+
+    def get(self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None) -> M:
+        """One resource by id (``1867``, ``"1867"``) or slug (``"django-otp"``).
+
+        Categories are found by id only; a category slug is looked up in the
+        (short) category list. Answers from the identity map when it can.
+        """
+        flow = self._client._get_op(self.collection, key, CallOptions.make(max_retries, deadline))
+        return cast(M, self._client._run(flow))
+
+    def list(
+        self,
+        *,
+        page_size: int | None = None,
+        checkpoint: Checkpoint | dict[str, Any] | None = None,
+        on_error: OnError = "raise",
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> PageIterator[M]:
+        """Every row, newest first, read lazily in planned concurrent pages.
+
+        ``page_size`` fixes the rows per request (default: a small first page,
+        then a few large slices); ``checkpoint`` resumes an earlier crawl;
+        ``on_error="skip"`` records unreadable rows in ``.skipped`` instead of
+        raising :class:`IncompleteCrawlError` at the end.
+        """
+        return PageIterator(self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline))
+
+
+class AsyncResource(_ResourceBase[M]):
+    """One collection of an :class:`AsyncClient`; the same surface, awaited."""
+
+    def __init__(self, client: AsyncClient, collection: Collection) -> None:
+        super().__init__(client, collection)
+        self._client = client
+
+    async def get(self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None) -> M:
+        """One resource by id or slug (see :meth:`Resource.get`)."""
+        flow = self._client._get_op(self.collection, key, CallOptions.make(max_retries, deadline))
+        return cast(M, await self._client._run(flow))
+
+    def list(
+        self,
+        *,
+        page_size: int | None = None,
+        checkpoint: Checkpoint | dict[str, Any] | None = None,
+        on_error: OnError = "raise",
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> AsyncPageIterator[M]:
+        """Every row, newest first, with ``async for`` (see :meth:`Resource.list`)."""
+        return AsyncPageIterator(self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline))
+
+
+_COMMON_DOC = """
+    ``base_url`` defaults to ``https://djangopackages.org/api/v4/``. Pass
+    ``http_client`` to use your own httpx client (proxies, transports, event
+    hooks): the SDK then never closes it. Other options: ``timeout`` (default
+    connect 5 s, read 30 s), ``headers``, ``user_agent`` (appended to the SDK's,
+    e.g. your bot's contact), ``max_retries`` (3), ``retry_backoff`` (0.5 s),
+    ``retry_backoff_cap`` (8 s), ``retry_after_cap`` (60 s), ``on_retry``,
+    ``max_in_flight`` (4 concurrent requests), ``requests_per_second`` (no
+    ceiling), ``strict`` (unknown fields are errors) and ``bulk_rows_per_request``
+    (the bulk-versus-detail rule of ``resolve_many``).
+"""
+
+
+class Client(ClientBase):
+    __doc__ = "A synchronous client for the Django Packages API v4; safe to share between threads.\n" + _COMMON_DOC
+
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, http_client: httpx.Client | None = None, **options: Any) -> None:
+        super().__init__(base_url, http_timeout=http_client.timeout if http_client else None, **options)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=False)
+        self._slots = threading.BoundedSemaphore(self._settings.max_in_flight)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._inflight: dict[str, Future[FetchResult]] = {}
+        self._inflight_lock = threading.Lock()
+        self.packages: Resource[Package] = Resource(self, "packages")
+        self.grids: Resource[Grid] = Resource(self, "grids")
+        self.categories: Resource[Category] = Resource(self, "categories")
+
+    # -- public surface --------------------------------------------------------------
+    def search(self, query: str, *, max_retries: int | None = None, deadline: float | None = None) -> list[SearchResult]:
+        """At most 20 packages and grids matching ``query``, best first."""
+        return self._run(self._search_op(query, CallOptions.make(max_retries, deadline)))
+
+    def resolve(self, link: Link[M], *, max_retries: int | None = None, deadline: float | None = None) -> M:
+        """The resource behind a link: from the identity map, or fetched once."""
+        return self._run(self._resolve_op(link, CallOptions.make(max_retries, deadline)))
+
+    def resolve_many(
+        self, links: Iterable[Link[M]], *, max_retries: int | None = None, deadline: float | None = None
+    ) -> list[M]:
+        """The resources behind several links, in the same order, fetched in the cheapest plan."""
+        return self._run(self._resolve_many_op(links, CallOptions.make(max_retries, deadline)))
+
+    def catalog(self, *, max_retries: int | None = None, deadline: float | None = None) -> Catalog:
+        """Every package, grid and category, read concurrently, linked offline."""
+        return self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
+
+    def close(self) -> None:
+        """Release the connection pool (unless the httpx client was passed in)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client {self.base_url}>"
+
+    # -- the driver --------------------------------------------------------------------
+    def _run(self, flow: Flow[T]) -> T:
+        reply: list[FetchResult] | None = None
+        while True:
+            try:
+                fetch = flow.send(reply)  # type: ignore[arg-type]
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            reply = self._fetch_all(fetch)
+
+    def _iterate(self, flow: CrawlFlow[M]) -> Iterator[Page[M]]:
+        reply: list[FetchResult] | None = None
+        while True:
+            try:
+                action = flow.send(reply)
+            except StopIteration:
+                return
+            if isinstance(action, Emit):
+                reply = None
+                yield action.value
+            else:
+                reply = self._fetch_all(action)
+
+    def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
+        if len(fetch.urls) == 1:
+            return [self._fetch(fetch.urls[0], fetch.options)]
+        pool = self._executor()
+        futures = [pool.submit(self._fetch, url, fetch.options) for url in fetch.urls]
+        return [future.result() for future in futures]
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._settings.max_in_flight, thread_name_prefix="djangopackages-sdk")
+            return self._pool
+
+    def _fetch(self, url: str, options: CallOptions) -> FetchResult:
+        with self._inflight_lock:
+            shared = self._inflight.get(url)
+            if shared is None:
+                mine: Future[FetchResult] = Future()
+                self._inflight[url] = mine
+        if shared is not None:
+            return shared.result()
+        try:
+            result = self._fetch_now(url, options)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        else:
+            mine.set_result(result)
+        finally:
+            with self._inflight_lock:
+                del self._inflight[url]
+        return result
+
+    def _fetch_now(self, url: str, options: CallOptions) -> FetchResult:
+        try:
+            response = self._send(request_flow(self._http, self._settings, url, options))
+            return decode(response, url)
+        except DjangoPackagesError as error:
+            return error
+
+    def _send(self, flow: RequestFlow) -> httpx.Response:
+        outcome: httpx.Response | Exception | None = None
+        while True:
+            try:
+                action = flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(action, Sleep):
+                time.sleep(action.seconds)
+                outcome = None
+                continue
+            try:
+                with self._slots:
+                    outcome = self._http.send(action.request)
+            except httpx.HTTPError as exc:
+                outcome = exc
+
+
+class AsyncClient(ClientBase):
+    __doc__ = "An asyncio client for the Django Packages API v4: the same surface as Client, awaited.\n" + _COMMON_DOC
+
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, http_client: httpx.AsyncClient | None = None, **options: Any) -> None:
+        super().__init__(base_url, http_timeout=http_client.timeout if http_client else None, **options)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._inflight: dict[str, asyncio.Task[FetchResult]] = {}
+        self.packages: AsyncResource[Package] = AsyncResource(self, "packages")
+        self.grids: AsyncResource[Grid] = AsyncResource(self, "grids")
+        self.categories: AsyncResource[Category] = AsyncResource(self, "categories")
+
+    # -- public surface --------------------------------------------------------------
+    async def search(self, query: str, *, max_retries: int | None = None, deadline: float | None = None) -> list[SearchResult]:
+        """At most 20 packages and grids matching ``query``, best first."""
+        return await self._run(self._search_op(query, CallOptions.make(max_retries, deadline)))
+
+    async def resolve(self, link: Link[M], *, max_retries: int | None = None, deadline: float | None = None) -> M:
+        """The resource behind a link: from the identity map, or fetched once."""
+        return await self._run(self._resolve_op(link, CallOptions.make(max_retries, deadline)))
+
+    async def resolve_many(
+        self, links: Iterable[Link[M]], *, max_retries: int | None = None, deadline: float | None = None
+    ) -> list[M]:
+        """The resources behind several links, in the same order, fetched concurrently in the cheapest plan."""
+        return await self._run(self._resolve_many_op(links, CallOptions.make(max_retries, deadline)))
+
+    async def catalog(self, *, max_retries: int | None = None, deadline: float | None = None) -> Catalog:
+        """Every package, grid and category, read concurrently, linked offline."""
+        return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
+
+    async def aclose(self) -> None:
+        """Release the connection pool (unless the httpx client was passed in)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncClient {self.base_url}>"
+
+    # -- the driver --------------------------------------------------------------------
+    async def _run(self, flow: Flow[T]) -> T:
+        reply: list[FetchResult] | None = None
+        while True:
+            try:
+                fetch = flow.send(reply)  # type: ignore[arg-type]
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            reply = await self._fetch_all(fetch)
+
+    async def _iterate(self, flow: CrawlFlow[M]) -> AsyncIterator[Page[M]]:
+        reply: list[FetchResult] | None = None
+        while True:
+            try:
+                action = flow.send(reply)
+            except StopIteration:
+                return
+            if isinstance(action, Emit):
+                reply = None
+                yield action.value
+            else:
+                reply = await self._fetch_all(action)
+
+    async def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
+        return list(await asyncio.gather(*(self._fetch(url, fetch.options) for url in fetch.urls)))
+
+    async def _fetch(self, url: str, options: CallOptions) -> FetchResult:
+        task = self._inflight.get(url)
+        if task is None or task.get_loop() is not asyncio.get_running_loop():
+            task = asyncio.ensure_future(self._fetch_now(url, options))
+            self._inflight[url] = task
+            task.add_done_callback(lambda done: self._forget(url, done))
+        # shield: a caller cancelled mid-request must not cancel the fetch others await.
+        return await asyncio.shield(task)
+
+    def _forget(self, url: str, task: asyncio.Task[FetchResult]) -> None:
+        if self._inflight.get(url) is task:
+            del self._inflight[url]
+        if not task.cancelled():
+            task.exception()  # mark it retrieved even if every awaiter was cancelled
+
+    async def _fetch_now(self, url: str, options: CallOptions) -> FetchResult:
+        try:
+            response = await self._send(request_flow(self._http, self._settings, url, options))
+            return decode(response, url)
+        except DjangoPackagesError as error:
+            return error
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self._settings.max_in_flight))
+        return self._slots[1]
+
+    async def _send(self, flow: RequestFlow) -> httpx.Response:
+        outcome: httpx.Response | Exception | None = None
+        while True:
+            try:
+                action = flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(action, Sleep):
+                await asyncio.sleep(action.seconds)
+                outcome = None
+                continue
+            try:
+                async with self._semaphore():
+                    outcome = await self._http.send(action.request)
+            except httpx.HTTPError as exc:
+                outcome = exc
+
+

@@ -1,0 +1,397 @@
+"""Crawling a paginated collection: planned, concurrent, drift-proof and resumable.
+
+The API pages with ``limit``/``offset`` over rows ordered by ``-id``. A crawl:
+
+1. reads a first page, which reveals ``count``;
+2. plans the remaining rows as slices that can be fetched concurrently, each
+   starting one row early so that it must overlap the slice before it;
+3. checks every boundary: since ids only decrease along the list, a slice whose
+   first id is *below* the previous slice's last id may have skipped rows
+   (deletions shifted them back), so the crawl re-reads it from further back;
+4. drops ids it has already yielded (insertions shift rows forward into the
+   next slice) and keeps reading past the planned end while the server still
+   reports a ``next`` page (rows pushed past the end by insertions);
+5. isolates rows that make a page fail by bisecting the page, yields every
+   healthy row and reports the rest in :attr:`Crawl.skipped`.
+
+Everything here is pure: I/O happens in the client that drives :meth:`Crawl.run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, Final, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._convert import Converter
+from ._core import CallOptions, Emit, Fetch, FetchResult
+from ._exceptions import (
+    DjangoPackagesError,
+    HTTPStatusError,
+    IncompleteCrawlError,
+    PaginationError,
+    PayloadError,
+)
+from ._links import ApiRoot, page_window
+
+__all__ = ["Checkpoint", "Crawl", "Page", "SkippedRows"]
+
+M = TypeVar("M")
+logger: Final = logging.getLogger("djangopackages_sdk")
+
+DEFAULT_FIRST_PAGE: Final = 100
+"""Rows in the first request of a crawl without an explicit page size."""
+MAX_SLICE: Final = 2_000
+"""Largest slice a planned crawl asks for in one request."""
+MAX_BISECT_FAILURES: Final = 64
+_MAX_REPAIRS: Final = 8
+
+OnError = Literal["raise", "skip"]
+
+
+@attrs.frozen
+class SkippedRows:
+    """Rows a crawl could not read: ``limit`` rows from ``offset``, and why."""
+
+    offset: int
+    limit: int
+    error: DjangoPackagesError
+
+
+@attrs.frozen
+class Checkpoint:
+    """Where a crawl stands, small and JSON-serialisable, to resume it later.
+
+    ``offset`` is the position after the last page handed out, ``last_id`` the id
+    of the last row read (rows at or above it are not yielded again), ``seen``
+    how many distinct rows were yielded.
+    """
+
+    collection: str
+    offset: int
+    page_size: int | None
+    last_id: int | None
+    seen: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The checkpoint as a JSON-ready dict."""
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
+        """Rebuild a checkpoint saved with :meth:`to_dict`."""
+        try:
+            return cls(
+                collection=str(data["collection"]),
+                offset=int(data["offset"]),
+                page_size=None if data.get("page_size") is None else int(data["page_size"]),
+                last_id=None if data.get("last_id") is None else int(data["last_id"]),
+                seen=int(data.get("seen", 0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a crawl checkpoint: {data!r}") from exc
+
+
+@attrs.frozen
+class Page(Generic[M]):
+    """One page of a listing, as handed out by ``list(...).pages()``.
+
+    ``items`` holds the rows not seen before in this crawl; ``count`` is the
+    collection's size as the server reported it with this page.
+    """
+
+    items: tuple[M, ...]
+    offset: int
+    count: int
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@attrs.define
+class _Slice(Generic[M]):
+    offset: int
+    count: int
+    next: str | None
+    ids: list[int | None]
+    models: list[M | None]
+
+
+CrawlFlow = Generator["Fetch | Emit[Page[M]]", "list[FetchResult] | None", None]
+
+
+class Crawl(Generic[M]):
+    """The pure state machine of one listing; drive :meth:`run` to read it."""
+
+    def __init__(
+        self,
+        *,
+        root: ApiRoot,
+        collection: str,
+        model: type[M],
+        converter: Converter,
+        store: Callable[[M], M],
+        max_in_flight: int,
+        page_size: int | None = None,
+        checkpoint: Checkpoint | None = None,
+        on_error: OnError = "raise",
+        options: CallOptions = CallOptions(),
+        on_count: Callable[[int], None] | None = None,
+    ) -> None:
+        if page_size is not None and page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        if on_error not in ("raise", "skip"):
+            raise ValueError("on_error must be 'raise' or 'skip'")
+        if checkpoint is not None and checkpoint.collection != collection:
+            raise ValueError(f"checkpoint is for {checkpoint.collection}, not {collection}")
+        self.root = root
+        self.collection = collection
+        self.model = model
+        self.converter = converter
+        self.store = store
+        self.max_in_flight = max(1, max_in_flight)
+        self.page_size = page_size if page_size is not None else (checkpoint.page_size if checkpoint else None)
+        self.on_error: OnError = on_error
+        self.options = options
+        self.on_count = on_count
+        self.url = root.collection_url(collection)
+        self.count: int | None = None
+        """``count`` as the first page reported it (None before the first page)."""
+        self.latest_count: int | None = None
+        self.skipped: list[SkippedRows] = []
+        """Rows that could not be read, with their offsets and errors."""
+        self.requests = 0
+        self._seen: set[int] = set()
+        self._seen_before = checkpoint.seen if checkpoint else 0
+        self._position = checkpoint.offset if checkpoint else 0
+        self._last_id = checkpoint.last_id if checkpoint else None
+        self._alive = False
+        self._bisect_failures = 0
+
+    # -- what a page iterator exposes ------------------------------------------------
+    @property
+    def count_changed(self) -> tuple[int, int] | None:
+        """``(count at start, latest count)`` when the collection changed size mid-crawl."""
+        if self.count is None or self.latest_count is None or self.count == self.latest_count:
+            return None
+        return (self.count, self.latest_count)
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """Where to resume this crawl with ``list(checkpoint=...)``."""
+        return Checkpoint(self.collection, self._position, self.page_size, self._last_id, self._seen_before + len(self._seen))
+
+    # -- the algorithm ---------------------------------------------------------------
+    def run(self) -> CrawlFlow[M]:
+        """Yield fetches and pages until the collection is read."""
+        first_limit = self.page_size or DEFAULT_FIRST_PAGE
+        first = yield from self._read_overlapping(self._position, first_limit)
+        last = yield from self._emit(first)
+        planned_end = self.count if self.count is not None else 0
+        step = self.page_size or min(
+            MAX_SLICE, max(DEFAULT_FIRST_PAGE, math.ceil((planned_end - self._position) / self.max_in_flight))
+        )
+        offsets = iter(range(self._position, planned_end, step))
+        window = self.max_in_flight * 2 if self.page_size else self.max_in_flight
+        while last.next is not None:
+            planned = [(offset, step) for _, offset in zip(range(window), offsets, strict=False)]
+            tail = not planned
+            if tail:
+                # Past the planned end but the server says there is more:
+                # insertions pushed rows further, keep reading them.
+                planned = [(self._position, step)]
+            before = self._position
+            slices = yield from self._read_many(planned)
+            for piece in slices:
+                last = yield from self._emit(piece)
+                if last.next is None:
+                    break
+            if tail and self._position <= before:
+                raise PaginationError(self.url, f"the server reports more rows past offset {before} but sends none")
+        if self.skipped and self.on_error == "raise":
+            offsets_text = ", ".join(f"{s.offset}" + (f"+{s.limit}" if s.limit > 1 else "") for s in self.skipped)
+            raise IncompleteCrawlError(
+                self.url,
+                f"{sum(s.limit for s in self.skipped)} row(s) could not be read at offset(s) {offsets_text}",
+                skipped=self.skipped,
+            )
+
+    def _request_window(self, offset: int, limit: int) -> tuple[int, int]:
+        # Every slice but the very first starts one row early to prove continuity.
+        if offset > 0 and self._last_id is not None:
+            return offset - 1, limit + 1
+        return offset, limit
+
+    def _read_overlapping(self, offset: int, limit: int) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
+        (piece,) = yield from self._read_many([(offset, limit)])
+        return piece
+
+    def _read_many(self, planned: list[tuple[int, int]]) -> Generator[Fetch, list[FetchResult], list[_Slice[M]]]:
+        windows = [self._request_window(offset, limit) for offset, limit in planned]
+        results = yield Fetch(tuple(self._url(o, n) for o, n in windows), self.options)
+        self.requests += len(windows)
+        slices = []
+        for (offset, limit), result in zip(windows, results, strict=True):
+            if isinstance(result, DjangoPackagesError):
+                slices.append((yield from self._recover(offset, limit, result)))
+            else:
+                self._alive = True
+                slices.append(self._parse(self._url(offset, limit), offset, limit, result))
+        return slices
+
+    def _url(self, offset: int, limit: int) -> str:
+        return self.root.list_url(self.collection, limit=limit, offset=offset)
+
+    def _emit(self, piece: _Slice[M]) -> Generator[Fetch | Emit[Page[M]], Any, _Slice[M]]:
+        piece = yield from self._repair(piece)
+        self._note_count(piece.count)
+        fresh: list[M] = []
+        for resource_id, model in zip(piece.ids, piece.models, strict=True):
+            if resource_id is not None:
+                if resource_id in self._seen or (self._last_id is not None and resource_id >= self._last_id):
+                    continue
+                self._seen.add(resource_id)
+            if model is not None:
+                fresh.append(self.store(model))
+        known = [i for i in piece.ids if i is not None]
+        if known:
+            self._last_id = known[-1] if self._last_id is None else min(self._last_id, known[-1])
+        self._position = max(self._position, piece.offset + len(piece.ids))
+        yield Emit(Page(tuple(fresh), piece.offset, piece.count))
+        return piece
+
+    def _repair(self, piece: _Slice[M]) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
+        """Re-read a slice from further back until it overlaps what came before."""
+        step = 1
+        for _ in range(_MAX_REPAIRS):
+            first = next((i for i in piece.ids if i is not None), None)
+            if self._last_id is None or first is None or first >= self._last_id or piece.offset == 0:
+                return piece
+            shrink = (self.count or 0) - piece.count
+            step = max(step * 2, shrink + 1)
+            offset = max(0, piece.offset - step)
+            logger.info("re-reading %s from offset %d: rows moved back mid-crawl", self.url, offset)
+            (piece,) = yield from self._read_many([(offset, piece.offset - offset + len(piece.ids))])
+        return piece  # pragma: no cover - eight repairs reach offset 0 on any real list
+
+    def _note_count(self, count: int) -> None:
+        if self.count is None:
+            self.count = count
+            if self.on_count is not None:
+                self.on_count(count)
+        elif count != (self.latest_count if self.latest_count is not None else self.count):
+            logger.warning("%s changed size mid-crawl: count %d -> %d", self.url, self.count, count)
+        self.latest_count = count
+
+    # -- failures --------------------------------------------------------------------
+    def _recover(
+        self, offset: int, limit: int, error: DjangoPackagesError
+    ) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
+        """Bisect a failing page to isolate the rows that make it fail."""
+        if not _is_row_failure(error):
+            raise error
+        if not self._alive:
+            # Is the server answering at all? One row from the start tells.
+            (probe,) = yield Fetch((self._url(0, 1),), self.options)
+            if isinstance(probe, DjangoPackagesError):
+                raise error
+            self._alive = True
+        parts = yield from self._bisect(offset, limit, error)
+        good = [p for p in parts if p is not None]
+        ids: list[int | None] = []
+        models: list[M | None] = []
+        for part in good:
+            ids.extend(part.ids)
+            models.extend(part.models)
+        tail = good[-1] if good else None
+        count = tail.count if tail else (self.latest_count or 0)
+        has_more = tail.next if tail else None
+        if tail is None and offset + limit < count:
+            has_more = self._url(offset + limit, limit)
+        return _Slice(offset, count, has_more, ids, models)
+
+    def _bisect(
+        self, offset: int, limit: int, error: DjangoPackagesError
+    ) -> Generator[Fetch, list[FetchResult], list[_Slice[M] | None]]:
+        self._bisect_failures += 1
+        if self._bisect_failures > MAX_BISECT_FAILURES:
+            raise error
+        if limit == 1:
+            logger.warning("skipping row %d of %s: %s", offset, self.url, error)
+            self.skipped.append(SkippedRows(offset, 1, error))
+            return [None]
+        half = limit // 2
+        parts = [(offset, half), (offset + half, limit - half)]
+        # The page already failed after retries: probe its halves with one retry each.
+        options = attrs.evolve(self.options, max_retries=min(1, self.options.max_retries or 1))
+        results = yield Fetch(tuple(self._url(o, n) for o, n in parts), options)
+        self.requests += 2
+        out: list[_Slice[M] | None] = []
+        for (o, n), result in zip(parts, results, strict=True):
+            if isinstance(result, DjangoPackagesError):
+                if not _is_row_failure(result):
+                    raise result
+                out.extend((yield from self._bisect(o, n, result)))
+            else:
+                out.append(self._parse(self._url(o, n), o, n, result))
+        return out
+
+    # -- parsing ---------------------------------------------------------------------
+    def _parse(self, url: str, offset: int, limit: int, data: Any) -> _Slice[M]:
+        count, next_url, rows = _envelope(url, data)
+        self._check_next(url, offset, next_url)
+        ids: list[int | None] = []
+        models: list[M | None] = []
+        structure = self.converter.structure
+        model = self.model
+        for index, row in enumerate(rows):
+            resource_id = row.get("id") if type(row) is dict else None
+            ids.append(resource_id if type(resource_id) is int else None)
+            try:
+                models.append(structure(row, model, url=url, path=f"$.results[{index}]"))
+            except PayloadError as exc:
+                logger.warning("skipping row %d of %s: %s", offset + index, self.url, exc)
+                self.skipped.append(SkippedRows(offset + index, 1, exc))
+                models.append(None)
+        return _Slice(offset, count, next_url, ids, models)
+
+    def _check_next(self, url: str, offset: int, next_url: str | None) -> None:
+        if next_url is None:
+            return
+        if not self.root.contains(next_url) or urlsplit(next_url).path != urlsplit(self.url).path:
+            raise PaginationError(url, f"'next' leaves the collection: {next_url[:200]!r}")
+        window = page_window(next_url)
+        if window is None:
+            raise PaginationError(url, f"'next' has no valid limit/offset: {next_url[:200]!r}")
+        if window[1] <= offset:
+            verb = "repeats this page" if window[1] == offset else "goes backwards"
+            raise PaginationError(url, f"'next' {verb} (offset {window[1]} after {offset}): {next_url[:200]!r}")
+
+
+def _is_row_failure(error: DjangoPackagesError) -> bool:
+    """Errors a bad row can cause: a server error or a body that does not parse."""
+    if isinstance(error, HTTPStatusError):
+        return error.status >= 500
+    return isinstance(error, PayloadError)
+
+
+def _envelope(url: str, data: Any) -> tuple[int, str | None, list[Any]]:
+    if type(data) is not dict:
+        raise PayloadError(url, "expected a page object with count/next/results", path="$")
+    count = data.get("count")
+    next_url = data.get("next")
+    rows = data.get("results")
+    if type(count) is not int or count < 0:
+        raise PayloadError(url, "page 'count' must be a non-negative integer", path="$.count")
+    if next_url is not None and type(next_url) is not str:
+        raise PayloadError(url, "page 'next' must be a URL or null", path="$.next")
+    if type(rows) is not list:
+        raise PayloadError(url, "page 'results' must be an array", path="$.results")
+    return count, next_url, rows
