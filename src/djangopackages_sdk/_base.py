@@ -31,7 +31,7 @@ from ._core import (
 from ._exceptions import DjangoPackagesError, NotFoundError, PayloadError
 from ._links import COLLECTIONS, DEFAULT_BASE_URL, ApiRoot, Collection
 from ._models import Category, Grid, Link, Package, SearchResult
-from ._pagination import Checkpoint, Crawl, OnError, Page
+from ._pagination import Checkpoint, Crawl, OnError
 
 M = TypeVar("M", Package, Grid, Category)
 Resource = Package | Grid | Category
@@ -76,7 +76,9 @@ class ClientBase:
         if timeout is None:
             resolved_timeout = http_timeout if http_timeout is not None else DEFAULT_TIMEOUT
         else:
-            resolved_timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+            resolved_timeout = (
+                timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+            )
         all_headers = {"Accept": "application/json", "User-Agent": default_user_agent(user_agent)}
         all_headers.update(headers or {})
         self._settings = Settings(
@@ -179,10 +181,16 @@ class ClientBase:
             return (yield from self._load(url, model, options))
         if collection == "categories":
             # The API finds categories by id only: look the slug up in the short list.
-            items = yield from collect(self._crawl(collection, page_size=None, checkpoint=None, on_error="raise", options=options))
+            items = yield from collect(
+                self._crawl(
+                    collection, page_size=None, checkpoint=None, on_error="raise", options=options
+                )
+            )
             matches = sorted((c for c in items if c.slug == key), key=lambda c: c.id)
             if not matches:
-                raise NotFoundError(self.root.collection_url(collection), f"no category with slug {key!r}")
+                raise NotFoundError(
+                    self.root.collection_url(collection), f"no category with slug {key!r}"
+                )
             return matches[0]
         known = self._slugs.get((collection, str(key)))
         if known is not None and known in self._identity:
@@ -201,7 +209,9 @@ class ClientBase:
         if type(data) is not list:
             raise PayloadError(url, "search must answer a JSON array", path="$")
         structure = self.converter.structure
-        return [structure(item, SearchResult, url=url, path=f"$[{i}]") for i, item in enumerate(data)]
+        return [
+            structure(item, SearchResult, url=url, path=f"$[{i}]") for i, item in enumerate(data)
+        ]
 
     def _resolve_op(self, link: Link[M], options: CallOptions) -> Flow[M]:
         (item,) = yield from self._resolve_many_op([link], options)
@@ -233,7 +243,11 @@ class ClientBase:
         count = self._counts.get(collection)
         if count is None:
             return "probe" if missing >= _PROBE_MIN_MISSING else "detail"
-        return "bulk" if missing >= 2 and missing > 1 + count / self.bulk_rows_per_request else "detail"
+        return (
+            "bulk"
+            if missing >= 2 and missing > 1 + count / self.bulk_rows_per_request
+            else "detail"
+        )
 
     def _fill(self, missing: dict[str, dict[str, Link[Any]]], options: CallOptions) -> Flow[None]:
         probes = [c for c, links in missing.items() if self.plan(c, len(links)) == "probe"]
@@ -243,14 +257,26 @@ class ClientBase:
         details: list[str] = []
         for collection, links in missing.items():
             if self.plan(collection, len(links)) == "bulk":
-                flows.append(collect(self._crawl(cast(Collection, collection), page_size=None, checkpoint=None, on_error="raise", options=options)))
+                flows.append(
+                    collect(
+                        self._crawl(
+                            cast(Collection, collection),
+                            page_size=None,
+                            checkpoint=None,
+                            on_error="raise",
+                            options=options,
+                        )
+                    )
+                )
             else:
                 details.extend(links)
         if details:
             flows.append(self._load_many(details, options))
         yield from gather(flows)
         # A listing can miss a link (deleted since, or a row it skipped): fetch those directly.
-        leftovers = [url for links in missing.values() for url in links if url not in self._identity]
+        leftovers = [
+            url for links in missing.values() for url in links if url not in self._identity
+        ]
         if leftovers:
             yield from self._load_many(leftovers, options)
 
@@ -274,7 +300,10 @@ class ClientBase:
             self._store(item)
 
     def _catalog_op(self, options: CallOptions) -> Flow[Catalog]:
-        crawls = [self._crawl(c, page_size=None, checkpoint=None, on_error="raise", options=options) for c in COLLECTIONS]
+        crawls = [
+            self._crawl(c, page_size=None, checkpoint=None, on_error="raise", options=options)
+            for c in COLLECTIONS
+        ]
         packages, grids, categories = yield from gather([collect(c) for c in crawls])
         return Catalog(self.root.url, tuple(packages), tuple(grids), tuple(categories))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final, TypeVar
 
@@ -20,7 +20,9 @@ __all__ = ["Catalog"]
 FORMAT: Final = "djangopackages-sdk-catalog"
 VERSION: Final = 1
 _KIND_OF: Final[dict[type, str]] = {Category: "category", Grid: "grid", Package: "package"}
-_MODEL_OF: Final[dict[str, type[Package] | type[Grid] | type[Category]]] = {v: k for k, v in _KIND_OF.items()}
+_MODEL_OF: Final[dict[str, type[Package] | type[Grid] | type[Category]]] = {
+    v: k for k, v in _KIND_OF.items()
+}
 R = TypeVar("R", Package, Grid, Category)
 
 
@@ -37,7 +39,7 @@ class Catalog:
     packages: tuple[Package, ...]
     grids: tuple[Grid, ...]
     categories: tuple[Category, ...]
-    fetched_at: datetime = attrs.field(factory=lambda: datetime.now(timezone.utc))
+    fetched_at: datetime = attrs.field(factory=lambda: datetime.now(UTC))
     _by_url: dict[str, Package | Grid | Category] = attrs.field(init=False, repr=False)
     _by_slug: dict[tuple[str, str], Package | Grid | Category] = attrs.field(init=False, repr=False)
     _grids_of_package: dict[int, tuple[Grid, ...]] = attrs.field(init=False, repr=False)
@@ -46,13 +48,19 @@ class Catalog:
         root = ApiRoot.parse(self.base_url)
         by_url: dict[str, Package | Grid | Category] = {}
         by_slug: dict[tuple[str, str], Package | Grid | Category] = {}
-        for collection, items in (("packages", self.packages), ("grids", self.grids), ("categories", self.categories)):
+        for collection, items in (
+            ("packages", self.packages),
+            ("grids", self.grids),
+            ("categories", self.categories),
+        ):
             for item in items:
                 by_url[root.resource_url(collection, item.id)] = item
                 by_slug.setdefault((collection, item.slug), item)
         grids_of: dict[int, list[Grid]] = {}
         for package in self.packages:
-            grids_of[package.id] = [g for link in package.grids if isinstance(g := by_url.get(link.url), Grid)]
+            grids_of[package.id] = [
+                g for link in package.grids if isinstance(g := by_url.get(link.url), Grid)
+            ]
         object.__setattr__(self, "_by_url", by_url)
         object.__setattr__(self, "_by_slug", by_slug)
         object.__setattr__(self, "_grids_of_package", {k: tuple(v) for k, v in grids_of.items()})
@@ -97,7 +105,9 @@ class Catalog:
         """The packages of a grid, in the grid's order (links missing here are left out)."""
         if isinstance(grid, Link):
             grid = self.resolve(grid)
-        return tuple(p for link in grid.packages if isinstance(p := self._by_url.get(link.url), Package))
+        return tuple(
+            p for link in grid.packages if isinstance(p := self._by_url.get(link.url), Package)
+        )
 
     def grids_of(self, package: Package | Link[Package]) -> tuple[Grid, ...]:
         """The grids a package belongs to, in the order they were linked."""
@@ -111,7 +121,9 @@ class Catalog:
 
     def _lookup(self, collection: str, key: int | str, model: type[R]) -> R:
         if isinstance(key, int) or (key.isascii() and key.isdigit()):
-            found = self._by_url.get(ApiRoot.parse(self.base_url).resource_url(collection, int(key)))
+            found = self._by_url.get(
+                ApiRoot.parse(self.base_url).resource_url(collection, int(key))
+            )
         elif collection == "categories":
             matches = sorted((c for c in self.categories if c.slug == key), key=lambda c: c.id)
             found = matches[0] if matches else None
@@ -130,7 +142,12 @@ class Catalog:
     def dump(self, stream: IO[str]) -> None:
         """Write the catalogue to an open text stream (see :meth:`save`)."""
         convert = get_converter().unstructure
-        header = {"format": FORMAT, "version": VERSION, "base_url": self.base_url, "fetched_at": self.fetched_at.isoformat()}
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "base_url": self.base_url,
+            "fetched_at": self.fetched_at.isoformat(),
+        }
         stream.write(json.dumps(header) + "\n")
         for items in (self.categories, self.grids, self.packages):
             for item in items:
@@ -152,7 +169,11 @@ class Catalog:
             header = json.loads(next(iterator))
         except (StopIteration, ValueError):
             raise PayloadError(source, "not a catalogue file: no header line") from None
-        if not isinstance(header, Mapping) or header.get("format") != FORMAT or header.get("version") != VERSION:
+        if (
+            not isinstance(header, Mapping)
+            or header.get("format") != FORMAT
+            or header.get("version") != VERSION
+        ):
             raise PayloadError(source, f"not a version {VERSION} catalogue file")
         found: dict[str, list[Any]] = {"package": [], "grid": [], "category": []}
         for number, text in enumerate(iterator, start=2):
@@ -163,8 +184,12 @@ class Catalog:
                 model = _MODEL_OF[line["kind"]]
                 data = line["data"]
             except (ValueError, KeyError, TypeError):
-                raise PayloadError(source, f"line {number} is not a catalogue record", path=f"line {number}") from None
-            found[line["kind"]].append(convert.structure(data, model, url=source, path=f"line {number}"))
+                raise PayloadError(
+                    source, f"line {number} is not a catalogue record", path=f"line {number}"
+                ) from None
+            found[line["kind"]].append(
+                convert.structure(data, model, url=source, path=f"line {number}")
+            )
         try:
             fetched_at = datetime.fromisoformat(header["fetched_at"])
             base_url = str(header["base_url"])
@@ -177,5 +202,3 @@ class Catalog:
             tuple(found["category"]),
             fetched_at=fetched_at,
         )
-
-

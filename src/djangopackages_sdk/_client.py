@@ -27,8 +27,6 @@ from ._core import (
     FetchResult,
     Flow,
     RequestFlow,
-    RetryEvent,
-    Send,
     Sleep,
     decode,
     request_flow,
@@ -38,7 +36,14 @@ from ._links import DEFAULT_BASE_URL, Collection
 from ._models import Category, Grid, Link, Package, SearchResult
 from ._pagination import Checkpoint, Crawl, CrawlFlow, OnError, Page, SkippedRows
 
-__all__ = ["AsyncClient", "AsyncPageIterator", "AsyncResource", "Client", "PageIterator", "Resource"]
+__all__ = [
+    "AsyncClient",
+    "AsyncPageIterator",
+    "AsyncResource",
+    "Client",
+    "PageIterator",
+    "Resource",
+]
 
 T = TypeVar("T")
 M = TypeVar("M", Package, Grid, Category)
@@ -137,7 +142,11 @@ class _ResourceBase(Generic[M]):
         def start() -> Crawl[M]:
             call = options if deadline is None else CallOptions.make(max_retries, deadline)
             return self._base._crawl(
-                self.collection, page_size=page_size, checkpoint=checkpoint, on_error=on_error, options=call
+                self.collection,
+                page_size=page_size,
+                checkpoint=checkpoint,
+                on_error=on_error,
+                options=call,
             )
 
         start()  # check the arguments now, not at first iteration
@@ -154,7 +163,9 @@ class Resource(_ResourceBase[M]):
         super().__init__(client, collection)
         self._client = client
 
-    def get(self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None) -> M:
+    def get(
+        self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> M:
         """One resource by id (``1867``, ``"1867"``) or slug (``"django-otp"``).
 
         Categories are found by id only; a category slug is looked up in the
@@ -179,7 +190,9 @@ class Resource(_ResourceBase[M]):
         ``on_error="skip"`` records unreadable rows in ``.skipped`` instead of
         raising :class:`IncompleteCrawlError` at the end.
         """
-        return PageIterator(self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline))
+        return PageIterator(
+            self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline)
+        )
 
 
 class AsyncResource(_ResourceBase[M]):
@@ -189,7 +202,9 @@ class AsyncResource(_ResourceBase[M]):
         super().__init__(client, collection)
         self._client = client
 
-    async def get(self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None) -> M:
+    async def get(
+        self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> M:
         """One resource by id or slug (see :meth:`Resource.get`)."""
         flow = self._client._get_op(self.collection, key, CallOptions.make(max_retries, deadline))
         return cast(M, await self._client._run(flow))
@@ -204,7 +219,9 @@ class AsyncResource(_ResourceBase[M]):
         deadline: float | None = None,
     ) -> AsyncPageIterator[M]:
         """Every row, newest first, with ``async for`` (see :meth:`Resource.list`)."""
-        return AsyncPageIterator(self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline))
+        return AsyncPageIterator(
+            self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline)
+        )
 
 
 _COMMON_DOC = """
@@ -221,10 +238,21 @@ _COMMON_DOC = """
 
 
 class Client(ClientBase):
-    __doc__ = "A synchronous client for the Django Packages API v4; safe to share between threads.\n" + _COMMON_DOC
+    __doc__ = (
+        "A synchronous client for the Django Packages API v4; safe to share between threads.\n"
+        + _COMMON_DOC
+    )
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, http_client: httpx.Client | None = None, **options: Any) -> None:
-        super().__init__(base_url, http_timeout=http_client.timeout if http_client else None, **options)
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        http_client: httpx.Client | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            base_url, http_timeout=http_client.timeout if http_client else None, **options
+        )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=False)
         self._slots = threading.BoundedSemaphore(self._settings.max_in_flight)
@@ -237,16 +265,24 @@ class Client(ClientBase):
         self.categories: Resource[Category] = Resource(self, "categories")
 
     # -- public surface --------------------------------------------------------------
-    def search(self, query: str, *, max_retries: int | None = None, deadline: float | None = None) -> list[SearchResult]:
+    def search(
+        self, query: str, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> list[SearchResult]:
         """At most 20 packages and grids matching ``query``, best first."""
         return self._run(self._search_op(query, CallOptions.make(max_retries, deadline)))
 
-    def resolve(self, link: Link[M], *, max_retries: int | None = None, deadline: float | None = None) -> M:
+    def resolve(
+        self, link: Link[M], *, max_retries: int | None = None, deadline: float | None = None
+    ) -> M:
         """The resource behind a link: from the identity map, or fetched once."""
         return self._run(self._resolve_op(link, CallOptions.make(max_retries, deadline)))
 
     def resolve_many(
-        self, links: Iterable[Link[M]], *, max_retries: int | None = None, deadline: float | None = None
+        self,
+        links: Iterable[Link[M]],
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> list[M]:
         """The resources behind several links, in the same order, fetched in the cheapest plan."""
         return self._run(self._resolve_many_op(links, CallOptions.make(max_retries, deadline)))
@@ -266,7 +302,12 @@ class Client(ClientBase):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -305,7 +346,9 @@ class Client(ClientBase):
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._settings.max_in_flight, thread_name_prefix="djangopackages-sdk")
+                self._pool = ThreadPoolExecutor(
+                    self._settings.max_in_flight, thread_name_prefix="djangopackages-sdk"
+                )
             return self._pool
 
     def _fetch(self, url: str, options: CallOptions) -> FetchResult:
@@ -354,10 +397,21 @@ class Client(ClientBase):
 
 
 class AsyncClient(ClientBase):
-    __doc__ = "An asyncio client for the Django Packages API v4: the same surface as Client, awaited.\n" + _COMMON_DOC
+    __doc__ = (
+        "An asyncio client for the Django Packages API v4: the same surface as Client, awaited.\n"
+        + _COMMON_DOC
+    )
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, http_client: httpx.AsyncClient | None = None, **options: Any) -> None:
-        super().__init__(base_url, http_timeout=http_client.timeout if http_client else None, **options)
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            base_url, http_timeout=http_client.timeout if http_client else None, **options
+        )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
@@ -367,21 +421,33 @@ class AsyncClient(ClientBase):
         self.categories: AsyncResource[Category] = AsyncResource(self, "categories")
 
     # -- public surface --------------------------------------------------------------
-    async def search(self, query: str, *, max_retries: int | None = None, deadline: float | None = None) -> list[SearchResult]:
+    async def search(
+        self, query: str, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> list[SearchResult]:
         """At most 20 packages and grids matching ``query``, best first."""
         return await self._run(self._search_op(query, CallOptions.make(max_retries, deadline)))
 
-    async def resolve(self, link: Link[M], *, max_retries: int | None = None, deadline: float | None = None) -> M:
+    async def resolve(
+        self, link: Link[M], *, max_retries: int | None = None, deadline: float | None = None
+    ) -> M:
         """The resource behind a link: from the identity map, or fetched once."""
         return await self._run(self._resolve_op(link, CallOptions.make(max_retries, deadline)))
 
     async def resolve_many(
-        self, links: Iterable[Link[M]], *, max_retries: int | None = None, deadline: float | None = None
+        self,
+        links: Iterable[Link[M]],
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> list[M]:
-        """The resources behind several links, in the same order, fetched concurrently in the cheapest plan."""
-        return await self._run(self._resolve_many_op(links, CallOptions.make(max_retries, deadline)))
+        """The resources behind several links, in order, fetched concurrently."""
+        return await self._run(
+            self._resolve_many_op(links, CallOptions.make(max_retries, deadline))
+        )
 
-    async def catalog(self, *, max_retries: int | None = None, deadline: float | None = None) -> Catalog:
+    async def catalog(
+        self, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> Catalog:
         """Every package, grid and category, read concurrently, linked offline."""
         return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
 
@@ -394,7 +460,10 @@ class AsyncClient(ClientBase):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -471,5 +540,3 @@ class AsyncClient(ClientBase):
                     outcome = await self._http.send(action.request)
             except httpx.HTTPError as exc:
                 outcome = exc
-
-

@@ -32,7 +32,11 @@ __all__ = ["Converter", "get_converter"]
 
 T = TypeVar("T")
 MODELS: Final = (Category, Grid, Package, SearchResult)
-_COLLECTION_OF: Final[dict[type, str]] = {Package: "packages", Grid: "grids", Category: "categories"}
+_COLLECTION_OF: Final[dict[type, str]] = {
+    Package: "packages",
+    Grid: "grids",
+    Category: "categories",
+}
 _LINK_CACHE_LIMIT: Final = 200_000
 
 
@@ -48,9 +52,14 @@ class _Invalid(ValueError):
 def _kind(value: object) -> str:
     if value is None:
         return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }.get(type(value), type(value).__name__)
 
 
 def _expect(value: object, wanted: type, name: str) -> None:
@@ -106,7 +115,9 @@ class Converter:
         self.strict = strict
         self._links: dict[tuple[str, str], Link[Any]] = {}
         self._strings: dict[str, str] = {}
-        self._cattrs = self._configure(cattrs.Converter(detailed_validation=True, forbid_extra_keys=strict))
+        self._cattrs = self._configure(
+            cattrs.Converter(detailed_validation=True, forbid_extra_keys=strict)
+        )
 
     def _configure(self, conv: cattrs.Converter) -> cattrs.Converter:
         conv.register_structure_hook(int, _structure_int)
@@ -206,7 +217,11 @@ def get_converter(strict: bool = False) -> Converter:
 # -- type predicates ---------------------------------------------------------------
 def _is_optional(tp: Any) -> bool:
     args = typing.get_args(tp)
-    return typing.get_origin(tp) in (typing.Union, _UnionType) and type(None) in args and len(args) == 2
+    return (
+        typing.get_origin(tp) in (typing.Union, _UnionType)
+        and type(None) in args
+        and len(args) == 2
+    )
 
 
 _UnionType = type(int | None)
@@ -218,7 +233,12 @@ def _is_link(tp: Any) -> bool:
 
 def _is_link_tuple(tp: Any) -> bool:
     args = typing.get_args(tp)
-    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis and _is_link(args[0])
+    return (
+        typing.get_origin(tp) is tuple
+        and len(args) == 2
+        and args[1] is Ellipsis
+        and _is_link(args[0])
+    )
 
 
 def _is_tuple(tp: Any) -> bool:

@@ -215,17 +215,32 @@ def request_flow(
             delay = retry_after if retry_after is not None else policy.backoff(attempt)
             error = f"HTTP {status}"
         elif isinstance(outcome, httpx.HTTPError):
-            if isinstance(outcome, httpx.TimeoutException) and deadline is not None and time.monotonic() >= deadline:
-                raise DeadlineExceededError(url, "the call's deadline ran out during the request") from outcome
+            if (
+                isinstance(outcome, httpx.TimeoutException)
+                and deadline is not None
+                and time.monotonic() >= deadline
+            ):
+                raise DeadlineExceededError(
+                    url, "the call's deadline ran out during the request"
+                ) from outcome
             if not isinstance(outcome, _RETRY_EXCEPTIONS) or attempt >= max_retries:
-                raise TransportError(url, f"{type(outcome).__name__}: {outcome or 'no detail'}") from outcome
+                raise TransportError(
+                    url, f"{type(outcome).__name__}: {outcome or 'no detail'}"
+                ) from outcome
             delay = policy.backoff(attempt)
             error = f"{type(outcome).__name__}: {outcome}"
         else:  # pragma: no cover - drivers only send responses or httpx errors
             raise TypeError(f"unexpected outcome {outcome!r}")
         _check_deadline(url, deadline, delay)
         attempt += 1
-        logger.info("retrying %s in %.2fs after %s (attempt %d of %d)", url, delay, error, attempt, max_retries)
+        logger.info(
+            "retrying %s in %.2fs after %s (attempt %d of %d)",
+            url,
+            delay,
+            error,
+            attempt,
+            max_retries,
+        )
         if settings.on_retry is not None:
             settings.on_retry(RetryEvent(url, attempt, delay, status, error))
         yield Sleep(delay)
@@ -244,7 +259,12 @@ def _shorten(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
     def cap(value: float | None) -> float:
         return remaining if value is None else min(value, remaining)
 
-    return httpx.Timeout(connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool))
+    return httpx.Timeout(
+        connect=cap(timeout.connect),
+        read=cap(timeout.read),
+        write=cap(timeout.write),
+        pool=cap(timeout.pool),
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -267,7 +287,9 @@ def _snippet(response: httpx.Response) -> str:
     return response.content[:_SNIPPET].decode("utf-8", "replace")
 
 
-def _rate_limited(response: httpx.Response, url: str, retry_after: float | None) -> RateLimitedError:
+def _rate_limited(
+    response: httpx.Response, url: str, retry_after: float | None
+) -> RateLimitedError:
     wait = "" if retry_after is None else f" (Retry-After: {retry_after:.0f}s)"
     return RateLimitedError(
         url,
@@ -291,10 +313,15 @@ def decode(response: httpx.Response, url: str) -> Any:
         return _loads(body)
     except (ValueError, RecursionError, UnicodeDecodeError):
         head = body[:80].decode("utf-8", "replace")
-        kind = "an HTML page" if "html" in content_type or head.lstrip().startswith("<") else "invalid JSON"
+        kind = (
+            "an HTML page"
+            if "html" in content_type or head.lstrip().startswith("<")
+            else "invalid JSON"
+        )
         raise NotJSONError(
             url,
-            f"expected JSON, got {kind} ({content_type or 'no content type'}, {len(body)} bytes): {head!r}",
+            f"expected JSON, got {kind} ({content_type or 'no content type'}, "
+            f"{len(body)} bytes): {head!r}",
             status=status,
             content_type=content_type,
             head=head,
@@ -312,11 +339,15 @@ def status_error(response: httpx.Response, url: str) -> HTTPStatusError:
                 detail = data["detail"]
         except (ValueError, RecursionError):
             pass
-        return NotFoundError(url, detail or "not found", body_snippet=_snippet(response), detail=detail)
+        return NotFoundError(
+            url, detail or "not found", body_snippet=_snippet(response), detail=detail
+        )
     if status == 429:
         return _rate_limited(response, url, parse_retry_after(response.headers.get("retry-after")))
     reason = response.reason_phrase or "error"
-    return HTTPStatusError(url, f"HTTP {status} {reason}", status=status, body_snippet=_snippet(response))
+    return HTTPStatusError(
+        url, f"HTTP {status} {reason}", status=status, body_snippet=_snippet(response)
+    )
 
 
 def fetch_one(url: str, options: CallOptions = NO_OPTIONS) -> Flow[Any]:

@@ -93,7 +93,13 @@ class NotFoundError(HTTPStatusError):
     """404: no such resource. ``detail`` is the API's message, when it sent one."""
 
     def __init__(
-        self, url: str, message: str, *, status: int = 404, body_snippet: str = "", detail: str | None = None
+        self,
+        url: str,
+        message: str,
+        *,
+        status: int = 404,
+        body_snippet: str = "",
+        detail: str | None = None,
     ) -> None:
         super().__init__(url, message, status=status, body_snippet=body_snippet)
         self.detail = detail
@@ -103,7 +109,13 @@ class RateLimitedError(HTTPStatusError):
     """The server asked to wait (``Retry-After``) longer than the client may sleep."""
 
     def __init__(
-        self, url: str, message: str, *, status: int, body_snippet: str = "", retry_after: float | None = None
+        self,
+        url: str,
+        message: str,
+        *,
+        status: int,
+        body_snippet: str = "",
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(url, message, status=status, body_snippet=body_snippet)
         self.retry_after = retry_after
@@ -115,7 +127,9 @@ class PayloadError(DjangoPackagesError):
     ``path`` names the first bad field as a JSON path, e.g. ``$.results[3].repo_forks``.
     """
 
-    def __init__(self, url: str, message: str, *, status: int | None = None, path: str = "$") -> None:
+    def __init__(
+        self, url: str, message: str, *, status: int | None = None, path: str = "$"
+    ) -> None:
         super().__init__(url, message, status=status)
         self.path = path
 
@@ -124,7 +138,13 @@ class NotJSONError(PayloadError):
     """The body is not JSON at all: an HTML maintenance page, a CDN page, truncated text."""
 
     def __init__(
-        self, url: str, message: str, *, status: int | None = None, content_type: str = "", head: str = ""
+        self,
+        url: str,
+        message: str,
+        *,
+        status: int | None = None,
+        content_type: str = "",
+        head: str = "",
     ) -> None:
         super().__init__(url, message, status=status)
         self.content_type = content_type

@@ -41,7 +41,9 @@ class Link(Generic[ResourceT]):
             return "grids"
         if segment == "categories":
             return "categories"
-        raise ValueError(f"not a resource link: {self.url}")  # pragma: no cover - links are validated
+        raise ValueError(
+            f"not a resource link: {self.url}"
+        )  # pragma: no cover - links are validated
 
     def __repr__(self) -> str:
         return f"Link({self.url!r})"

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ._convert import Converter
-from ._core import CallOptions, Emit, Fetch, FetchResult
+from ._core import NO_OPTIONS, CallOptions, Emit, Fetch, FetchResult
 from ._exceptions import (
     DjangoPackagesError,
     HTTPStatusError,
@@ -142,7 +142,7 @@ class Crawl(Generic[M]):
         page_size: int | None = None,
         checkpoint: Checkpoint | None = None,
         on_error: OnError = "raise",
-        options: CallOptions = CallOptions(),
+        options: CallOptions = NO_OPTIONS,
         on_count: Callable[[int], None] | None = None,
     ) -> None:
         if page_size is not None and page_size < 1:
@@ -157,7 +157,9 @@ class Crawl(Generic[M]):
         self.converter = converter
         self.store = store
         self.max_in_flight = max(1, max_in_flight)
-        self.page_size = page_size if page_size is not None else (checkpoint.page_size if checkpoint else None)
+        self.page_size = (
+            page_size if page_size is not None else (checkpoint.page_size if checkpoint else None)
+        )
         self.on_error: OnError = on_error
         self.options = options
         self.on_count = on_count
@@ -186,7 +188,13 @@ class Crawl(Generic[M]):
     @property
     def checkpoint(self) -> Checkpoint:
         """Where to resume this crawl with ``list(checkpoint=...)``."""
-        return Checkpoint(self.collection, self._position, self.page_size, self._last_id, self._seen_before + len(self._seen))
+        return Checkpoint(
+            self.collection,
+            self._position,
+            self.page_size,
+            self._last_id,
+            self._seen_before + len(self._seen),
+        )
 
     # -- the algorithm ---------------------------------------------------------------
     def run(self) -> CrawlFlow[M]:
@@ -196,7 +204,8 @@ class Crawl(Generic[M]):
         last = yield from self._emit(first)
         planned_end = self.count if self.count is not None else 0
         step = self.page_size or min(
-            MAX_SLICE, max(DEFAULT_FIRST_PAGE, math.ceil((planned_end - self._position) / self.max_in_flight))
+            MAX_SLICE,
+            max(DEFAULT_FIRST_PAGE, math.ceil((planned_end - self._position) / self.max_in_flight)),
         )
         offsets = iter(range(self._position, planned_end, step))
         window = self.max_in_flight * 2 if self.page_size else self.max_in_flight
@@ -214,12 +223,17 @@ class Crawl(Generic[M]):
                 if last.next is None:
                     break
             if tail and self._position <= before:
-                raise PaginationError(self.url, f"the server reports more rows past offset {before} but sends none")
+                raise PaginationError(
+                    self.url, f"the server reports more rows past offset {before} but sends none"
+                )
         if self.skipped and self.on_error == "raise":
-            offsets_text = ", ".join(f"{s.offset}" + (f"+{s.limit}" if s.limit > 1 else "") for s in self.skipped)
+            offsets_text = ", ".join(
+                f"{s.offset}" + (f"+{s.limit}" if s.limit > 1 else "") for s in self.skipped
+            )
             raise IncompleteCrawlError(
                 self.url,
-                f"{sum(s.limit for s in self.skipped)} row(s) could not be read at offset(s) {offsets_text}",
+                f"{sum(s.limit for s in self.skipped)} row(s) could not be read "
+                f"at offset(s) {offsets_text}",
                 skipped=self.skipped,
             )
 
@@ -229,11 +243,15 @@ class Crawl(Generic[M]):
             return offset - 1, limit + 1
         return offset, limit
 
-    def _read_overlapping(self, offset: int, limit: int) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
+    def _read_overlapping(
+        self, offset: int, limit: int
+    ) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
         (piece,) = yield from self._read_many([(offset, limit)])
         return piece
 
-    def _read_many(self, planned: list[tuple[int, int]]) -> Generator[Fetch, list[FetchResult], list[_Slice[M]]]:
+    def _read_many(
+        self, planned: list[tuple[int, int]]
+    ) -> Generator[Fetch, list[FetchResult], list[_Slice[M]]]:
         windows = [self._request_window(offset, limit) for offset, limit in planned]
         results = yield Fetch(tuple(self._url(o, n) for o, n in windows), self.options)
         self.requests += len(windows)
@@ -255,7 +273,9 @@ class Crawl(Generic[M]):
         fresh: list[M] = []
         for resource_id, model in zip(piece.ids, piece.models, strict=True):
             if resource_id is not None:
-                if resource_id in self._seen or (self._last_id is not None and resource_id >= self._last_id):
+                if resource_id in self._seen or (
+                    self._last_id is not None and resource_id >= self._last_id
+                ):
                     continue
                 self._seen.add(resource_id)
             if model is not None:
@@ -272,13 +292,20 @@ class Crawl(Generic[M]):
         step = 1
         for _ in range(_MAX_REPAIRS):
             first = next((i for i in piece.ids if i is not None), None)
-            if self._last_id is None or first is None or first >= self._last_id or piece.offset == 0:
+            if (
+                self._last_id is None
+                or first is None
+                or first >= self._last_id
+                or piece.offset == 0
+            ):
                 return piece
             shrink = (self.count or 0) - piece.count
             step = max(step * 2, shrink + 1)
             offset = max(0, piece.offset - step)
             logger.info("re-reading %s from offset %d: rows moved back mid-crawl", self.url, offset)
-            (piece,) = yield from self._read_many([(offset, piece.offset - offset + len(piece.ids))])
+            (piece,) = yield from self._read_many(
+                [(offset, piece.offset - offset + len(piece.ids))]
+            )
         return piece  # pragma: no cover - eight repairs reach offset 0 on any real list
 
     def _note_count(self, count: int) -> None:
@@ -372,7 +399,9 @@ class Crawl(Generic[M]):
             raise PaginationError(url, f"'next' has no valid limit/offset: {next_url[:200]!r}")
         if window[1] <= offset:
             verb = "repeats this page" if window[1] == offset else "goes backwards"
-            raise PaginationError(url, f"'next' {verb} (offset {window[1]} after {offset}): {next_url[:200]!r}")
+            raise PaginationError(
+                url, f"'next' {verb} (offset {window[1]} after {offset}): {next_url[:200]!r}"
+            )
 
 
 def _is_row_failure(error: DjangoPackagesError) -> bool:
