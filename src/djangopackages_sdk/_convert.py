@@ -228,7 +228,7 @@ _UnionType = type(int | None)
 
 
 def _is_link(tp: Any) -> bool:
-    return typing.get_origin(tp) is Link
+    return tp is Link or typing.get_origin(tp) is Link
 
 
 def _is_link_tuple(tp: Any) -> bool:
