@@ -128,9 +128,17 @@ class ClientBase:
             self._counts.clear()
 
     def _store(self, item: Any) -> Any:
+        """Put a loaded resource in the identity map and return the instance to use.
+
+        An equal instance already there is kept (so callers that raced for the
+        same URL share one object); a changed one replaces it (fresher data wins).
+        """
         collection = _collection_of(item)
         url = self.root.resource_url(collection, item.id)
         with self._identity_lock:
+            known = self._identity.get(url)
+            if known is not None and known == item:
+                return known
             self._identity[url] = item
             if collection != "categories":
                 self._slugs[(collection, item.slug)] = url

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ._convert import Converter
-from ._core import NO_OPTIONS, CallOptions, Emit, Fetch, FetchResult
+from ._core import NO_OPTIONS, CallOptions, Emit, Fetch, FetchResult, bulk_allocation
 from ._exceptions import (
     DjangoPackagesError,
     HTTPStatusError,
@@ -374,19 +374,17 @@ class Crawl(Generic[M]):
     def _parse(self, url: str, offset: int, limit: int, data: Any) -> _Slice[M]:
         count, next_url, rows = _envelope(url, data)
         self._check_next(url, offset, next_url)
-        ids: list[int | None] = []
-        models: list[M | None] = []
-        structure = self.converter.structure
-        model = self.model
-        for index, row in enumerate(rows):
-            resource_id = row.get("id") if type(row) is dict else None
-            ids.append(resource_id if type(resource_id) is int else None)
-            try:
-                models.append(structure(row, model, url=url, path=f"$.results[{index}]"))
-            except PayloadError as exc:
-                logger.warning("skipping row %d of %s: %s", offset + index, self.url, exc)
-                self.skipped.append(SkippedRows(offset + index, 1, exc))
-                models.append(None)
+        with bulk_allocation(len(rows) * 256):
+            models, errors = self.converter.structure_rows(
+                rows, self.model, url=url, path="$.results"
+            )
+        if errors:
+            for index, error in errors:
+                logger.warning("skipping row %d of %s: %s", offset + index, self.url, error)
+                self.skipped.append(SkippedRows(offset + index, 1, error))
+            ids = [_row_id(row) for row in rows]
+        else:
+            ids = [item.id for item in models]  # type: ignore[union-attr]
         return _Slice(offset, count, next_url, ids, models)
 
     def _check_next(self, url: str, offset: int, next_url: str | None) -> None:
@@ -402,6 +400,11 @@ class Crawl(Generic[M]):
             raise PaginationError(
                 url, f"'next' {verb} (offset {window[1]} after {offset}): {next_url[:200]!r}"
             )
+
+
+def _row_id(row: Any) -> int | None:
+    resource_id = row.get("id") if type(row) is dict else None
+    return resource_id if type(resource_id) is int else None
 
 
 def _is_row_failure(error: DjangoPackagesError) -> bool:
