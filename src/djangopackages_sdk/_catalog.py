@@ -78,6 +78,14 @@ class Catalog:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __repr__(self) -> str:
+        # A cheap repr: asyncio (3.11) formats a finished task's result, and a
+        # full attrs repr of thousands of packages takes a noticeable time.
+        return (
+            f"<Catalog {self.base_url}: {len(self.packages)} packages, {len(self.grids)} grids, "
+            f"{len(self.categories)} categories, fetched {self.fetched_at.isoformat()}>"
+        )
+
     def __len__(self) -> int:
         return len(self.packages) + len(self.grids) + len(self.categories)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast
 
+import attrs
 import httpx
 
 from ._base import ClientBase
@@ -30,6 +31,7 @@ from ._core import (
     Sleep,
     decode,
     request_flow,
+    shared_ssl_context,
 )
 from ._exceptions import DjangoPackagesError
 from ._links import DEFAULT_BASE_URL, Collection
@@ -47,6 +49,14 @@ __all__ = [
 
 T = TypeVar("T")
 M = TypeVar("M", Package, Grid, Category)
+
+
+@attrs.define
+class _SharedFetch:
+    """One in-flight fetch of the async client and how many callers await it."""
+
+    task: asyncio.Task[FetchResult]
+    waiters: int = 0
 
 
 class _CrawlState(Generic[M]):
@@ -254,11 +264,13 @@ class Client(ClientBase):
             base_url, http_timeout=http_client.timeout if http_client else None, **options
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=False)
+        self._http = http_client or httpx.Client(
+            timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
+        )
         self._slots = threading.BoundedSemaphore(self._settings.max_in_flight)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
-        self._inflight: dict[str, Future[FetchResult]] = {}
+        self._inflight: dict[Hashable, Future[FetchResult]] = {}
         self._inflight_lock = threading.Lock()
         self.packages: Resource[Package] = Resource(self, "packages")
         self.grids: Resource[Grid] = Resource(self, "grids")
@@ -338,10 +350,21 @@ class Client(ClientBase):
 
     def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
         if len(fetch.urls) == 1:
-            return [self._fetch(fetch.urls[0], fetch.options)]
+            return [self._fetch_and_finish(fetch, 0)]
         pool = self._executor()
-        futures = [pool.submit(self._fetch, url, fetch.options) for url in fetch.urls]
+        futures = [pool.submit(self._fetch_and_finish, fetch, i) for i in range(len(fetch.urls))]
         return [future.result() for future in futures]
+
+    def _fetch_and_finish(self, fetch: Fetch, index: int) -> FetchResult:
+        # Two levels of sharing: callers of one URL share its request; callers that
+        # also share the parser share the parsing, and wait until it is complete.
+        url, parser = fetch.urls[index], fetch.parser(index)
+        return self._shared(
+            (url, parser),
+            lambda: fetch.finish(
+                index, self._shared(url, lambda: self._fetch_now(url, fetch.options))
+            ),
+        )
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -351,16 +374,17 @@ class Client(ClientBase):
                 )
             return self._pool
 
-    def _fetch(self, url: str, options: CallOptions) -> FetchResult:
+    def _shared(self, key: Hashable, compute: Callable[[], FetchResult]) -> FetchResult:
+        """Run ``compute`` once for every thread asking for ``key`` meanwhile."""
         with self._inflight_lock:
-            shared = self._inflight.get(url)
+            shared = self._inflight.get(key)
             if shared is None:
                 mine: Future[FetchResult] = Future()
-                self._inflight[url] = mine
+                self._inflight[key] = mine
         if shared is not None:
             return shared.result()
         try:
-            result = self._fetch_now(url, options)
+            result = compute()
         except BaseException as exc:
             mine.set_exception(exc)
             raise
@@ -368,7 +392,7 @@ class Client(ClientBase):
             mine.set_result(result)
         finally:
             with self._inflight_lock:
-                del self._inflight[url]
+                del self._inflight[key]
         return result
 
     def _fetch_now(self, url: str, options: CallOptions) -> FetchResult:
@@ -413,9 +437,11 @@ class AsyncClient(ClientBase):
             base_url, http_timeout=http_client.timeout if http_client else None, **options
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        self._http = http_client or httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
+        )
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        self._inflight: dict[str, asyncio.Task[FetchResult]] = {}
+        self._inflight: dict[Hashable, _SharedFetch] = {}
         self.packages: AsyncResource[Package] = AsyncResource(self, "packages")
         self.grids: AsyncResource[Grid] = AsyncResource(self, "grids")
         self.categories: AsyncResource[Category] = AsyncResource(self, "categories")
@@ -494,20 +520,50 @@ class AsyncClient(ClientBase):
                 reply = await self._fetch_all(action)
 
     async def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
-        return list(await asyncio.gather(*(self._fetch(url, fetch.options) for url in fetch.urls)))
+        calls = (self._fetch_and_finish(fetch, i) for i in range(len(fetch.urls)))
+        return list(await asyncio.gather(*calls))
 
-    async def _fetch(self, url: str, options: CallOptions) -> FetchResult:
-        task = self._inflight.get(url)
-        if task is None or task.get_loop() is not asyncio.get_running_loop():
-            task = asyncio.ensure_future(self._fetch_now(url, options))
-            self._inflight[url] = task
-            task.add_done_callback(lambda done: self._forget(url, done))
-        # shield: a caller cancelled mid-request must not cancel the fetch others await.
-        return await asyncio.shield(task)
+    async def _fetch_and_finish(self, fetch: Fetch, index: int) -> FetchResult:
+        # Two levels of sharing: callers of one URL share its request; callers that
+        # also share the parser share the parsing, and wait until it is complete.
+        url, parser = fetch.urls[index], fetch.parser(index)
 
-    def _forget(self, url: str, task: asyncio.Task[FetchResult]) -> None:
-        if self._inflight.get(url) is task:
-            del self._inflight[url]
+        async def fetch_and_parse() -> FetchResult:
+            raw = await self._shared(url, lambda: self._fetch_now(url, fetch.options))
+            return fetch.finish(index, raw)
+
+        return await self._shared((url, parser), fetch_and_parse)
+
+    async def _shared(
+        self, key: Hashable, start: Callable[[], Coroutine[Any, Any, FetchResult]]
+    ) -> FetchResult:
+        """Await one task for every caller asking for ``key`` meanwhile.
+
+        A caller cancelled mid-request leaves the task to the others; when the last
+        one leaves, the task is cancelled too, so neither a connection nor an
+        in-flight slot is held for nobody.
+        """
+        shared = self._inflight.get(key)
+        if shared is None or shared.task.get_loop() is not asyncio.get_running_loop():
+            task = asyncio.ensure_future(start())
+            shared = self._inflight[key] = _SharedFetch(task)
+            task.add_done_callback(lambda done: self._forget(key, done))
+        shared.waiters += 1
+        try:
+            return await asyncio.shield(shared.task)
+        except asyncio.CancelledError:
+            if shared.waiters == 1 and not shared.task.done():
+                shared.task.cancel()
+                if self._inflight.get(key) is shared:
+                    del self._inflight[key]
+            raise
+        finally:
+            shared.waiters -= 1
+
+    def _forget(self, key: Hashable, task: asyncio.Task[FetchResult]) -> None:
+        shared = self._inflight.get(key)
+        if shared is not None and shared.task is task:
+            del self._inflight[key]
         if not task.cancelled():
             task.exception()  # mark it retrieved even if every awaiter was cancelled
 

@@ -8,6 +8,7 @@ poisoned record cannot send the client anywhere else.
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit
 
@@ -91,26 +92,43 @@ def strip_format(url: str) -> str:
     return parts._replace(query=urlencode(query), fragment="").geturl()
 
 
+_LINK = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<netloc>[^/?#]+)(?P<prefix>/(?:[^?#]*/)?)"
+    r"(?P<collection>[^/?#]*)/(?P<id>[^/?#]*)/(?:[?#].*)?",
+    re.DOTALL,
+)
+
+
+def _quote(value: str, limit: int = 120) -> str:
+    """A repr short enough for an error message, however long the hostile value."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} chars)"
+
+
 def parse_resource_link(raw: str, collection: str) -> tuple[str, int]:
     """Canonicalise a hyperlink to ``collection`` into ``(url, id)``.
 
     Raises ``ValueError`` (turned into a payload error by the converter) when
     ``raw`` is not an absolute http(s) URL ending in ``/<collection>/<digits>/``.
     """
-    parts = urlsplit(raw)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.netloc:
-        raise ValueError(f"not an absolute http(s) URL: {raw!r}")
-    segments = parts.path.split("/")
-    # "/api/v4/grids/7/" -> [..., "grids", "7", ""]
-    if len(segments) < 3 or segments[-1] != "" or segments[-3] != collection:
-        raise ValueError(f"not a link to {collection}: {raw!r}")
-    digits = segments[-2]
+    # One regular expression instead of urlsplit: links are parsed by the thousand.
+    match = _LINK.fullmatch(raw)
+    if match is None:
+        if urlsplit(raw).scheme.lower() not in _DEFAULT_PORTS:
+            raise ValueError(f"not an absolute http(s) URL: {_quote(raw)}")
+        raise ValueError(f"not a link to {collection}: {_quote(raw)}")
+    scheme = match["scheme"].lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"not an absolute http(s) URL: {_quote(raw)}")
+    if match["collection"] != collection:
+        raise ValueError(f"not a link to {collection}: {_quote(raw)}")
+    digits = match["id"]
     if not digits.isascii() or not digits.isdigit():
-        raise ValueError(f"link to {collection} without a numeric id: {raw!r}")
+        raise ValueError(f"link to {collection} without a numeric id: {_quote(raw)}")
     resource_id = int(digits)
-    prefix = "/".join(segments[:-2])
-    return f"{scheme}://{parts.netloc.lower()}{prefix}/{resource_id}/", resource_id
+    return (
+        f"{scheme}://{match['netloc'].lower()}{match['prefix']}{collection}/{resource_id}/",
+        resource_id,
+    )
 
 
 def page_window(url: str) -> tuple[int, int] | None:

@@ -106,6 +106,7 @@ class Page(Generic[M]):
 
     items: tuple[M, ...]
     offset: int
+    """Position of the page's first new row in the listing, as the server saw it."""
     count: int
 
     def __iter__(self) -> Iterator[M]:
@@ -115,6 +116,13 @@ class Page(Generic[M]):
         return len(self.items)
 
 
+@attrs.frozen
+class _Fatal:
+    """A page error that ends the crawl (carried through the driver as a value)."""
+
+    error: DjangoPackagesError
+
+
 @attrs.define
 class _Slice(Generic[M]):
     offset: int
@@ -122,6 +130,8 @@ class _Slice(Generic[M]):
     next: str | None
     ids: list[int | None]
     models: list[M | None]
+    bisected: bool = False
+    """Assembled from bisected parts: its rows may have gaps by design."""
 
 
 CrawlFlow = Generator["Fetch | Emit[Page[M]]", "list[FetchResult] | None", None]
@@ -137,7 +147,7 @@ class Crawl(Generic[M]):
         collection: str,
         model: type[M],
         converter: Converter,
-        store: Callable[[M], M],
+        store: Callable[[list[M]], list[M]],
         max_in_flight: int,
         page_size: int | None = None,
         checkpoint: Checkpoint | None = None,
@@ -226,6 +236,7 @@ class Crawl(Generic[M]):
                 raise PaginationError(
                     self.url, f"the server reports more rows past offset {before} but sends none"
                 )
+        self.skipped.sort(key=lambda skipped: skipped.offset)  # pages may be parsed out of order
         if self.skipped and self.on_error == "raise":
             offsets_text = ", ".join(
                 f"{s.offset}" + (f"+{s.limit}" if s.limit > 1 else "") for s in self.skipped
@@ -253,16 +264,31 @@ class Crawl(Generic[M]):
         self, planned: list[tuple[int, int]]
     ) -> Generator[Fetch, list[FetchResult], list[_Slice[M]]]:
         windows = [self._request_window(offset, limit) for offset, limit in planned]
-        results = yield Fetch(tuple(self._url(o, n) for o, n in windows), self.options)
+        urls = tuple(self._url(o, n) for o, n in windows)
+        results = yield Fetch.parsed(urls, self.options, self._parse_page)
         self.requests += len(windows)
         slices = []
         for (offset, limit), result in zip(windows, results, strict=True):
+            if isinstance(result, _Fatal):
+                raise result.error
             if isinstance(result, DjangoPackagesError):
                 slices.append((yield from self._recover(offset, limit, result)))
             else:
                 self._alive = True
-                slices.append(self._parse(self._url(offset, limit), offset, limit, result))
+                slices.append(result)
         return slices
+
+    def _parse_page(self, url: str, data: Any) -> _Slice[M] | _Fatal:
+        """Structure a page as soon as it arrives (see ``Fetch.parse``)."""
+        window = page_window(url)
+        assert window is not None  # the crawl built this URL
+        limit, offset = window
+        try:
+            return self._parse(url, offset, limit, data)
+        except (PaginationError, PayloadError) as error:
+            # A broken envelope or `next` is the server's pagination failing,
+            # not one bad row: stop instead of bisecting.
+            return _Fatal(error)
 
     def _url(self, offset: int, limit: int) -> str:
         return self.root.list_url(self.collection, limit=limit, offset=offset)
@@ -271,20 +297,25 @@ class Crawl(Generic[M]):
         piece = yield from self._repair(piece)
         self._note_count(piece.count)
         fresh: list[M] = []
-        for resource_id, model in zip(piece.ids, piece.models, strict=True):
+        seen = self._seen
+        last_id = self._last_id
+        first_new: int | None = None
+        for index, (resource_id, model) in enumerate(zip(piece.ids, piece.models, strict=True)):
             if resource_id is not None:
-                if resource_id in self._seen or (
-                    self._last_id is not None and resource_id >= self._last_id
-                ):
+                if resource_id in seen or (last_id is not None and resource_id >= last_id):
                     continue
-                self._seen.add(resource_id)
+                seen.add(resource_id)
+            if first_new is None:
+                first_new = index
             if model is not None:
-                fresh.append(self.store(model))
+                fresh.append(model)
+        fresh = self.store(fresh)
         known = [i for i in piece.ids if i is not None]
         if known:
             self._last_id = known[-1] if self._last_id is None else min(self._last_id, known[-1])
         self._position = max(self._position, piece.offset + len(piece.ids))
-        yield Emit(Page(tuple(fresh), piece.offset, piece.count))
+        start = piece.offset + (len(piece.ids) if first_new is None else first_new)
+        yield Emit(Page(tuple(fresh), start, piece.count))
         return piece
 
     def _repair(self, piece: _Slice[M]) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
@@ -292,7 +323,7 @@ class Crawl(Generic[M]):
         step = 1
         for _ in range(_MAX_REPAIRS):
             first = next((i for i in piece.ids if i is not None), None)
-            if (
+            if piece.bisected or (
                 self._last_id is None
                 or first is None
                 or first >= self._last_id
@@ -325,8 +356,9 @@ class Crawl(Generic[M]):
         if not _is_row_failure(error):
             raise error
         if not self._alive:
-            # Is the server answering at all? One row from the start tells.
-            (probe,) = yield Fetch((self._url(0, 1),), self.options)
+            # Is the server answering at all? One row just past the failing window
+            # tells (an empty page past the end counts: the server answered).
+            (probe,) = yield Fetch((self._url(offset + limit, 1),), self.options)
             if isinstance(probe, DjangoPackagesError):
                 raise error
             self._alive = True
@@ -342,7 +374,7 @@ class Crawl(Generic[M]):
         has_more = tail.next if tail else None
         if tail is None and offset + limit < count:
             has_more = self._url(offset + limit, limit)
-        return _Slice(offset, count, has_more, ids, models)
+        return _Slice(offset, count, has_more, ids, models, bisected=True)
 
     def _bisect(
         self, offset: int, limit: int, error: DjangoPackagesError
@@ -351,13 +383,18 @@ class Crawl(Generic[M]):
         if self._bisect_failures > MAX_BISECT_FAILURES:
             raise error
         if limit == 1:
-            logger.warning("skipping row %d of %s: %s", offset, self.url, error)
-            self.skipped.append(SkippedRows(offset, 1, error))
+            # The row under the one-row overlap of two slices fails both: count it once.
+            if all(skipped.offset != offset for skipped in self.skipped):
+                logger.warning("skipping row %d of %s: %s", offset, self.url, error)
+                self.skipped.append(SkippedRows(offset, 1, error))
             return [None]
         half = limit // 2
         parts = [(offset, half), (offset + half, limit - half)]
         # The page already failed after retries: probe its halves with one retry each.
-        options = attrs.evolve(self.options, max_retries=min(1, self.options.max_retries or 1))
+        configured = self.options.max_retries
+        options = attrs.evolve(
+            self.options, max_retries=1 if configured is None else min(1, configured)
+        )
         results = yield Fetch(tuple(self._url(o, n) for o, n in parts), options)
         self.requests += 2
         out: list[_Slice[M] | None] = []
