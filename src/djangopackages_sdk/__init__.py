@@ -8,6 +8,7 @@
 
 from ._catalog import Catalog
 from ._client import AsyncClient, AsyncPageIterator, AsyncResource, Client, PageIterator, Resource
+from ._contract import ContractReport, Finding, acheck_contract, check_contract
 from ._core import RetryEvent, default_user_agent
 from ._exceptions import (
     DeadlineExceededError,
@@ -36,8 +37,10 @@ __all__ = [
     "Category",
     "Checkpoint",
     "Client",
+    "ContractReport",
     "DeadlineExceededError",
     "DjangoPackagesError",
+    "Finding",
     "ForeignURLError",
     "Grid",
     "HTTPStatusError",
@@ -57,5 +60,7 @@ __all__ = [
     "SkippedRows",
     "TransportError",
     "__version__",
+    "acheck_contract",
+    "check_contract",
     "default_user_agent",
 ]

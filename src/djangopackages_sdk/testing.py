@@ -60,9 +60,13 @@ import httpx
 from ._convert import get_converter
 from ._links import DEFAULT_BASE_URL, ApiRoot, parse_resource_link
 from ._models import Category, Grid, Package
+from ._server import Fault, Hit, LiveServer
 
 __all__ = [
     "FakeAPI",
+    "Fault",
+    "Hit",
+    "LiveServer",
     "Kind",
     "load_sample_data",
     "sample_categories",
