@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -81,7 +81,7 @@ class Harness:
             return await result
         return result
 
-    async def collect(self, make: Callable[[Any], Iterable[T] | AsyncIterator[T]]) -> list[T]:
+    async def collect(self, make: Callable[[Any], Iterable[T] | AsyncIterable[T]]) -> list[T]:
         """Drain ``make(client)``, a sync iterable or an async iterator."""
         iterable = make(self.client)
         if hasattr(iterable, "__aiter__"):
