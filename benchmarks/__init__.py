@@ -1,0 +1,1 @@
+"""The djangopackages-sdk benchmark: ``python benchmarks/run.py`` (see README.md here)."""
