@@ -257,13 +257,6 @@ def bisect_bound(first_limit: int, tries: int) -> int:
     return tries + 1 + 3 * math.ceil(math.log2(first_limit))
 
 
-PHANTOM_TAIL_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="CORE BUG: Crawl._recover drops skipped rows from the slice, so a skipped last "
-    "row leaves _position behind and 'next' set: the crawl chases a phantom tail",
-)
-
-
 @pytest.mark.parametrize(
     ("page_size", "bad"),
     [
@@ -274,7 +267,7 @@ PHANTOM_TAIL_BUG = pytest.mark.xfail(
         (10, 55),
         (10, 0),
         (10, 19),  # the row two concurrent slices overlap on: both bisect, one report
-        pytest.param(10, 59, marks=PHANTOM_TAIL_BUG),  # the last row of the last slice
+        (10, 59),  # the last row of the last slice
     ],
 )
 async def test_one_bad_row_raises_after_yielding_every_healthy_row(
@@ -328,22 +321,12 @@ async def test_bad_rows_on_every_page_stop_the_crawl_when_nothing_answers(mode: 
                 await drain(crawl, got)
     assert got == []
     assert caught.value.status == 500
-    assert len(server.hits) == 4  # the page twice, then a probe of the first row twice
+    assert len(server.hits) == 4  # the page twice, then a probe past its window twice
 
 
 @pytest.mark.parametrize(
     "where",
-    [
-        "call",
-        pytest.param(
-            "client",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="CORE BUG: Crawl._bisect retries halves once when the CLIENT has "
-                "max_retries=0 (it only sees the per-call value, None here)",
-            ),
-        ),
-    ],
+    ["call", "client"],
 )
 async def test_bisection_honours_max_retries_zero(mode: Mode, where: str) -> None:
     fake = many_packages(60)

@@ -186,6 +186,7 @@ class ClientBase:
             on_error=on_error,
             options=options,
             on_count=self._note_count(collection),
+            default_retries=self._settings.retry.max_retries,
         )
 
     def _get_op(self, collection: Collection, key: int | str, options: CallOptions) -> Flow[Any]:

@@ -154,6 +154,7 @@ class Crawl(Generic[M]):
         on_error: OnError = "raise",
         options: CallOptions = NO_OPTIONS,
         on_count: Callable[[int], None] | None = None,
+        default_retries: int = 3,
     ) -> None:
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -173,6 +174,7 @@ class Crawl(Generic[M]):
         self.on_error: OnError = on_error
         self.options = options
         self.on_count = on_count
+        self.default_retries = default_retries
         self.url = root.collection_url(collection)
         self.count: int | None = None
         """``count`` as the first page reported it (None before the first page)."""
@@ -363,17 +365,20 @@ class Crawl(Generic[M]):
                 raise error
             self._alive = True
         parts = yield from self._bisect(offset, limit, error)
-        good = [p for p in parts if p is not None]
         ids: list[int | None] = []
         models: list[M | None] = []
-        for part in good:
-            ids.extend(part.ids)
-            models.extend(part.models)
-        tail = good[-1] if good else None
-        count = tail.count if tail else (self.latest_count or 0)
-        has_more = tail.next if tail else None
-        if tail is None and offset + limit < count:
-            has_more = self._url(offset + limit, limit)
+        for part in parts:
+            if part is None:  # one skipped row: keep its place so positions stay right
+                ids.append(None)
+                models.append(None)
+            else:
+                ids.extend(part.ids)
+                models.extend(part.models)
+        counts = [part.count for part in parts if part is not None]
+        count = counts[-1] if counts else (self.latest_count or 0)
+        # Whether more rows follow is a property of the whole window, not of its last
+        # healthy part (whose `next` points back inside the window).
+        has_more = self._url(offset + limit, limit) if offset + limit < count else None
         return _Slice(offset, count, has_more, ids, models, bisected=True)
 
     def _bisect(
@@ -392,9 +397,9 @@ class Crawl(Generic[M]):
         parts = [(offset, half), (offset + half, limit - half)]
         # The page already failed after retries: probe its halves with one retry each.
         configured = self.options.max_retries
-        options = attrs.evolve(
-            self.options, max_retries=1 if configured is None else min(1, configured)
-        )
+        if configured is None:
+            configured = self.default_retries
+        options = attrs.evolve(self.options, max_retries=min(1, configured))
         results = yield Fetch(tuple(self._url(o, n) for o, n in parts), options)
         self.requests += 2
         out: list[_Slice[M] | None] = []
