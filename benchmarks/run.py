@@ -304,10 +304,12 @@ def naive_graph(base_url: str, expected: int, cap: float) -> Outcome:
     )
 
 
-def sdk_crawl_sync(base_url: str, expected: int) -> Outcome:
-    """Crawl 2: ``Client(base).packages.list()``."""
-    with Client(base_url) as dp:
-        items = list(dp.packages.list())
+def sdk_crawl_sync(
+    base_url: str, expected: int, page_size: int | None = None, **options: Any
+) -> Outcome:
+    """Crawl 2: ``Client(base).packages.list()`` (variants: other page size or options)."""
+    with Client(base_url, **options) as dp:
+        items = list(dp.packages.list(page_size=page_size))
     return Outcome(_check_packages(items, expected))
 
 
@@ -846,6 +848,12 @@ def run_benchmark(params: Params, output: Path | None = DEFAULT_OUTPUT) -> dict[
             Variant("crawl", "naive httpx loop", lambda: naive_crawl(base, n)),
             Variant("crawl", "Client", lambda: sdk_crawl_sync(base, n)),
             Variant("crawl", "AsyncClient", lambda: sdk_crawl_async(base, n)),
+            # Does the sync client's thread pool pay? The same crawl one request at a time.
+            Variant(
+                "crawl", "Client max_in_flight=1", lambda: sdk_crawl_sync(base, n, max_in_flight=1)
+            ),
+            # The default plan against fixed pages of 500 rows.
+            Variant("crawl", "Client page_size=500", lambda: sdk_crawl_sync(base, n, 500)),
             Variant("graph", "naive N+1", lambda: naive_graph(base, n, params.naive_cap)),
             Variant("graph", "Client resolve_many", lambda: sdk_graph_sync(base, n)),
             Variant("graph", "AsyncClient resolve_many", lambda: sdk_graph_async(base, n)),
