@@ -53,7 +53,7 @@ import httpx  # noqa: E402
 from benchmarks import catalogue as synthetic  # noqa: E402
 from djangopackages_sdk import AsyncClient, Catalog, Category, Client, Grid, Link, Package  # noqa: E402
 from djangopackages_sdk._convert import Converter  # noqa: E402
-from djangopackages_sdk._core import _loads  # noqa: E402
+from djangopackages_sdk._core import _loads, bulk_allocation  # noqa: E402
 from djangopackages_sdk._server import LiveServer  # noqa: E402
 from djangopackages_sdk.testing import FakeAPI  # noqa: E402
 
@@ -474,12 +474,14 @@ def parse_benchmark(body: bytes, url: str, repeats: int) -> dict[str, Any]:
         fresh[0] = Converter()
 
     def structure_with(loads: Callable[[bytes], Any], converter: Converter) -> int:
-        data = loads(body)
-        structure = converter.structure
-        models = [
-            structure(row, Package, url=url, path=f"$.results[{i}]")
-            for i, row in enumerate(data["results"])
-        ]
+        # The SDK's own page path: decode (collector paused for large bodies), then
+        # structure every row at once, as a crawl does with each page it receives.
+        with bulk_allocation(len(body)):
+            data = loads(body)
+        rows = data["results"]
+        with bulk_allocation(len(rows) * 256):
+            models, errors = converter.structure_rows(rows, Package, url=url, path="$.results")
+        assert not errors
         return len(models)
 
     warm = Converter()

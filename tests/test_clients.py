@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from conftest import Harness, load_body, load_exchange
+from conftest import Harness, Mode, load_body, load_exchange
 from djangopackages_sdk import (
     DEFAULT_BASE_URL,
     AsyncClient,
@@ -519,3 +519,12 @@ async def test_json_body_untouched_by_client(dp: Harness) -> None:
     grid = await dp.run(lambda c: c.grids.get(426))
     sent = json.loads(dp.fake.handle(httpx.Request("GET", f"{API}grids/426/")).content)
     assert get_converter().unstructure(grid) == sent
+
+
+async def test_closing_releases_the_identity_map(mode: Mode) -> None:
+    h = Harness(mode)
+    otp = await h.run(lambda c: c.packages.get("django-otp"))
+    assert h.client.cache_size == 1
+    await h.close()
+    assert h.client.cache_size == 0
+    assert otp.slug == "django-otp"  # loaded models are values: they stay valid

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ import respx
 
 from conftest import Harness, load_body, load_exchange
 from djangopackages_sdk import AsyncPageIterator, Package, Page, PageIterator
+from djangopackages_sdk._pagination import MAX_SLICE, STAGGER, staggered_slices
 from djangopackages_sdk.testing import FakeAPI
 
 API = "https://djangopackages.org/api/v4/"
@@ -220,3 +223,31 @@ async def test_bad_checkpoints(dp: Harness, checkpoint: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="checkpoint"):
         dp.client.packages.list(checkpoint=checkpoint)
     assert dp.fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "parallel"),
+    [(100, 5_400, 4), (100, 380, 4), (0, 50, 4), (100, 20_000, 4), (7, 8, 1), (100, 101, 4)],
+)
+def test_staggered_slices_cover_the_range_once(start: int, end: int, parallel: int) -> None:
+    step, plan = staggered_slices(start, end, parallel)
+    assert plan[0][0] == start
+    for (offset, size), (next_offset, _) in itertools.pairwise(plan):
+        assert size >= 1
+        assert offset + size == next_offset  # contiguous, no overlap
+    assert plan[-1][0] + plan[-1][1] == end
+    assert len(plan) == math.ceil((end - start) / step)
+    assert all(size <= MAX_SLICE * (1 + STAGGER) + 1 for _, size in plan)
+
+
+def test_staggered_slices_grow_by_offset() -> None:
+    step, plan = staggered_slices(100, 5_400, 4)
+    sizes = [size for _, size in plan]
+    assert len(plan) == 4
+    assert sizes == sorted(sizes)
+    assert sizes[0] < step < sizes[-1]
+    assert sizes[-1] / sizes[0] == pytest.approx((1 + STAGGER) / (1 - STAGGER), rel=0.01)
+
+
+def test_staggered_slices_of_nothing() -> None:
+    assert staggered_slices(10, 10, 4)[1] == []

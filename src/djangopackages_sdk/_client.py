@@ -304,12 +304,16 @@ class Client(ClientBase):
         return self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
 
     def close(self) -> None:
-        """Release the connection pool (unless the httpx client was passed in)."""
+        """Release the connection pool (unless the httpx client was passed in), the
+        thread pool and the identity map; loaded models stay valid."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
         if self._owns_http:
             self._http.close()
+        # The client and its resources reference each other: without this, a closed
+        # client's whole identity map would wait for a full garbage collection.
+        self.clear_cache()
 
     def __enter__(self) -> Self:
         return self
@@ -478,9 +482,13 @@ class AsyncClient(ClientBase):
         return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
 
     async def aclose(self) -> None:
-        """Release the connection pool (unless the httpx client was passed in)."""
+        """Release the connection pool (unless the httpx client was passed in) and the
+        identity map; loaded models stay valid."""
         if self._owns_http:
             await self._http.aclose()
+        # The client and its resources reference each other: without this, a closed
+        # client's whole identity map would wait for a full garbage collection.
+        self.clear_cache()
 
     async def __aenter__(self) -> Self:
         return self
