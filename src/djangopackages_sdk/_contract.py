@@ -33,11 +33,11 @@ from urllib.parse import quote
 
 import attrs
 
-from ._convert import get_converter
+from ._convert import _is_link, _is_link_tuple, _kind, get_converter
 from ._core import Flow, fetch_one
 from ._exceptions import DjangoPackagesError, PayloadError
 from ._links import DEFAULT_BASE_URL, ApiRoot, parse_resource_link
-from ._models import Category, Grid, Link, Package, SearchResult
+from ._models import Category, Grid, Package, SearchResult
 
 if typing.TYPE_CHECKING:
     from ._client import AsyncClient, Client
@@ -408,15 +408,6 @@ def _field_of(error_path: str, base: str) -> str | None:
     return re.split(r"[.\[]", error_path[len(base) + 1 :], maxsplit=1)[0]
 
 
-def _is_link(tp: Any) -> bool:
-    return typing.get_origin(tp) is Link
-
-
-def _is_link_tuple(tp: Any) -> bool:
-    args = typing.get_args(tp)
-    return typing.get_origin(tp) is tuple and len(args) == 2 and _is_link(args[0])
-
-
 def _is_datetime(tp: Any) -> bool:
     return tp is datetime or datetime in typing.get_args(tp)
 
@@ -445,17 +436,3 @@ def _first_link(data: Any, key: str) -> str | None:
 def _int_field(data: Any, key: str) -> int | None:
     value = data.get(key) if isinstance(data, dict) else None
     return value if type(value) is int else None
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    names: dict[type, str] = {
-        bool: "boolean",
-        int: "integer",
-        float: "number",
-        str: "string",
-        list: "array",
-        dict: "object",
-    }
-    return names.get(type(value), type(value).__name__)
