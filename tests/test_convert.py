@@ -18,7 +18,7 @@ import pytest
 
 from conftest import FIXTURES, all_exchanges, load_body
 from djangopackages_sdk import Category, Grid, Link, Package, PayloadError, SearchResult
-from djangopackages_sdk._convert import Converter, get_converter, is_model
+from djangopackages_sdk._convert import Converter, get_converter
 
 Model = type[Package] | type[Grid] | type[Category] | type[SearchResult]
 
@@ -287,13 +287,6 @@ def test_get_converter_is_shared_per_strictness() -> None:
     assert isinstance(get_converter(), Converter)
     assert get_converter(strict=True).strict
     assert not get_converter().strict
-
-
-def test_is_model() -> None:
-    package = get_converter().structure(_package(), Package)
-    assert is_model(package)
-    assert is_model(package.category) is False
-    assert is_model(_package()) is False
 
 
 # -- bad shapes ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ as fetch-yielding flows (see ``_core.py``). The clients add only the I/O."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar, cast
 from urllib.parse import quote
 
@@ -387,6 +387,3 @@ def _collection_of(item: Resource) -> str:
     if isinstance(item, Grid):
         return "grids"
     return "categories"
-
-
-DriverFlow = Generator[Fetch, list[FetchResult], Any]

@@ -443,8 +443,3 @@ def _first_failure(exc: BaseException, path: str) -> tuple[str, str]:
     if isinstance(exc, RecursionError):
         return path, "nested too deeply"
     return path, f"{type(exc).__name__}: {exc}"
-
-
-def is_model(value: object) -> bool:
-    """True for an instance of one of the API's models."""
-    return attrs.has(type(value)) and type(value) in MODELS
