@@ -401,3 +401,21 @@ async def test_async_resolve_many_fetches_concurrently() -> None:
         await h.close()
     assert [i.id for i in items] == [7, 1, 359]
     assert seen_together == [3]
+
+
+async def test_a_bad_row_in_a_bulk_listing_only_fails_its_own_link(dp: Harness) -> None:
+    fake = _deep_packages(450)
+    fake.add({**fake.packages[300], "repo_forks": "many"})  # one unreadable row
+    h = dp.new(fake=fake)
+    try:
+        healthy = [package_link(i) for i in (400, 200, 100, 5, 4, 3, 2, 1)]
+        packages = await h.run(lambda c: c.resolve_many(healthy))
+        assert [p.id for p in packages] == [400, 200, 100, 5, 4, 3, 2, 1]
+        listed = [path for path in paths(h.fake) if path.startswith("/api/v4/packages/?")]
+        assert len(listed) == len(h.fake.requests) > 1  # first page, then the bulk rest
+        with pytest.raises(PayloadError) as caught:
+            await h.run(lambda c: c.resolve_many([package_link(300), package_link(1)]))
+    finally:
+        await h.close()
+    assert caught.value.path == "$.repo_forks"
+    assert paths(h.fake)[-1] == "/api/v4/packages/300/"  # fetched alone, and it raised

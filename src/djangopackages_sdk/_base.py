@@ -305,11 +305,13 @@ class ClientBase:
         if decision == "detail":
             yield from self._load_many(urls, options)
             return
+        # A row the listing cannot read only matters if it is one of the links:
+        # those are fetched again one by one afterwards, and raise there.
         crawl = self._crawl(
             cast(Collection, collection),
             page_size=None,
             checkpoint=None,
-            on_error="raise",
+            on_error="skip",
             options=options,
         )
         flow = crawl.run()
