@@ -474,12 +474,11 @@ def parse_benchmark(body: bytes, url: str, repeats: int) -> dict[str, Any]:
         fresh[0] = Converter()
 
     def structure_with(loads: Callable[[bytes], Any], converter: Converter) -> int:
-        # The SDK's own page path: decode (collector paused for large bodies), then
-        # structure every row at once, as a crawl does with each page it receives.
+        # The SDK's own page path (_core.settle): with the collector paused for a large
+        # body, decode it and structure every row at once, as a crawl does with each
+        # page it receives.
         with bulk_allocation(len(body)):
-            data = loads(body)
-        rows = data["results"]
-        with bulk_allocation(len(rows) * 256):
+            rows = loads(body)["results"]
             models, errors = converter.structure_rows(rows, Package, url=url, path="$.results")
         assert not errors
         return len(models)

@@ -29,8 +29,8 @@ from ._core import (
     Flow,
     RequestFlow,
     Sleep,
-    decode,
     request_flow,
+    settle,
     shared_ssl_context,
 )
 from ._exceptions import DjangoPackagesError
@@ -365,8 +365,8 @@ class Client(ClientBase):
         url, parser = fetch.urls[index], fetch.parser(index)
         return self._shared(
             (url, parser),
-            lambda: fetch.finish(
-                index, self._shared(url, lambda: self._fetch_now(url, fetch.options))
+            lambda: settle(
+                fetch, index, self._shared(url, lambda: self._fetch_now(url, fetch.options))
             ),
         )
 
@@ -399,10 +399,9 @@ class Client(ClientBase):
                 del self._inflight[key]
         return result
 
-    def _fetch_now(self, url: str, options: CallOptions) -> FetchResult:
+    def _fetch_now(self, url: str, options: CallOptions) -> httpx.Response | DjangoPackagesError:
         try:
-            response = self._send(request_flow(self._http, self._settings, url, options))
-            return decode(response, url)
+            return self._send(request_flow(self._http, self._settings, url, options))
         except DjangoPackagesError as error:
             return error
 
@@ -537,8 +536,8 @@ class AsyncClient(ClientBase):
         url, parser = fetch.urls[index], fetch.parser(index)
 
         async def fetch_and_parse() -> FetchResult:
-            raw = await self._shared(url, lambda: self._fetch_now(url, fetch.options))
-            return fetch.finish(index, raw)
+            outcome = await self._shared(url, lambda: self._fetch_now(url, fetch.options))
+            return settle(fetch, index, outcome)
 
         return await self._shared((url, parser), fetch_and_parse)
 
@@ -575,10 +574,11 @@ class AsyncClient(ClientBase):
         if not task.cancelled():
             task.exception()  # mark it retrieved even if every awaiter was cancelled
 
-    async def _fetch_now(self, url: str, options: CallOptions) -> FetchResult:
+    async def _fetch_now(
+        self, url: str, options: CallOptions
+    ) -> httpx.Response | DjangoPackagesError:
         try:
-            response = await self._send(request_flow(self._http, self._settings, url, options))
-            return decode(response, url)
+            return await self._send(request_flow(self._http, self._settings, url, options))
         except DjangoPackagesError as error:
             return error
 

@@ -154,7 +154,7 @@ class Converter:
 
     def __init__(self, *, strict: bool = False) -> None:
         self.strict = strict
-        self._links: dict[tuple[str, str], Link[Any]] = {}
+        self._links: dict[str, dict[str, Link[Any]]] = {c: {} for c in _COLLECTION_OF.values()}
         self._strings: dict[str, str] = {}
         self._commits: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._fast: dict[type, Callable[[object], Any]] = {}
@@ -211,7 +211,7 @@ class Converter:
             "Model": model,
             "Bad": _Invalid,
             "fromiso": parse_datetime,
-            "link": self._links.get,
+            **{f"link_{c}": cache.get for c, cache in self._links.items()},
             "parse_link": self._link,
             "strings": self._strings.setdefault,
             "commits_get": self._commits.get,
@@ -250,17 +250,18 @@ class Converter:
     def _link(self, value: object, collection: str) -> Link[Any]:
         if type(value) is not str:
             raise _Invalid(f"expected a URL string, got {_kind(value)}")
-        key = (value, collection)
-        link = self._links.get(key)
+        links = self._links[collection]
+        link = links.get(value)
         if link is None:
             try:
                 url, resource_id = parse_resource_link(value, collection)
             except ValueError as exc:
                 raise _Invalid(str(exc)) from None
-            if len(self._links) > _LINK_CACHE_LIMIT:
-                self._links.clear()
-            # One shared instance per distinct link keeps a catalogue small.
-            link = self._links.setdefault(key, Link(url, resource_id))
+            if len(links) > _LINK_CACHE_LIMIT:
+                links.clear()
+            # One shared instance per distinct link keeps a catalogue small (and the
+            # payload's own string serves as the URL when it is already canonical).
+            link = links.setdefault(value, Link(value if url == value else url, resource_id))
         return link
 
     def _structure_link(self, value: object, link_type: type) -> Link[Any]:
@@ -405,16 +406,17 @@ def _fast_source(model: type, *, strict: bool) -> str:
         elif tp == tuple[str, ...]:
             bad = f"type({v}) is not list or set(map(type, {v})) - STR"
             lines.append(f"    if {bad}: raise Bad({field.name!r})")
-            lines.append(f"    {x} = tuple([strings(s, s) for s in {v}])")
+            lines.append(f"    {x} = tuple(map(strings, {v}, {v}))")
         elif _is_link(tp):
             collection = _COLLECTION_OF[typing.get_args(tp)[0]]
-            key = f"({v}, {collection!r})"
-            lines.append(f"    {x} = link({key}) or parse_link(*{key})")
+            lines.append(f"    {x} = link_{collection}({v}) or parse_link({v}, {collection!r})")
         elif _is_link_tuple(tp):
             collection = _COLLECTION_OF[typing.get_args(typing.get_args(tp)[0])[0]]
             lines.append(f"    if type({v}) is not list: raise Bad({field.name!r})")
-            key = f"(u, {collection!r})"
-            lines.append(f"    {x} = tuple([link({key}) or parse_link(*{key}) for u in {v}])")
+            lines.append(f"    {x} = tuple(map(link_{collection}, {v}))")
+            # A miss (a link not seen yet) is parsed, and cached, one by one.
+            slow = f"tuple([parse_link(u, {collection!r}) for u in {v}])"
+            lines.append(f"    if not all({x}): {x} = {slow}")
         else:  # pragma: no cover - every model field type is listed above
             raise TypeError(f"no fast path for {tp!r}")
         args.append(x)
