@@ -8,12 +8,10 @@ many requests the server received.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, TypeVar, cast
 
 import httpx
@@ -21,8 +19,6 @@ import pytest
 
 from conftest import Mode
 from djangopackages_sdk import (
-    AsyncClient,
-    Client,
     DjangoPackagesError,
     HTTPStatusError,
     IncompleteCrawlError,
@@ -32,9 +28,9 @@ from djangopackages_sdk import (
 )
 from djangopackages_sdk._server import Fault, Hit, LiveServer
 from djangopackages_sdk.testing import FakeAPI
+from live import FaultFn, client_for, serving
 
 T = TypeVar("T")
-FaultFn = Callable[[Hit], Fault | None]
 LOGGER = "djangopackages_sdk"
 
 
@@ -50,50 +46,6 @@ def many_packages(n: int) -> FakeAPI:
 def new_row(fake: FakeAPI, resource_id: int) -> dict[str, Any]:
     template = fake.packages[359]
     return dict(template, id=resource_id, slug=f"pkg-{resource_id}", title=f"Pkg {resource_id}")
-
-
-class Live:
-    """A real SDK client (sync or async) pointed at a LiveServer."""
-
-    def __init__(self, mode: Mode, server: LiveServer, **options: Any) -> None:
-        options.setdefault("retry_backoff", 0.001)
-        self.client: Client | AsyncClient = (
-            Client(server.base_url, **options)
-            if mode == "sync"
-            else AsyncClient(server.base_url, **options)
-        )
-
-    async def run(self, call: Callable[[Any], T | Awaitable[T]]) -> T:
-        result = call(self.client)
-        if inspect.isawaitable(result):
-            return await result
-        return result
-
-    def packages(self, **options: Any) -> Any:
-        """``client.packages.list(**options)``: a PageIterator or AsyncPageIterator."""
-        return self.client.packages.list(**options)
-
-    async def close(self) -> None:
-        if isinstance(self.client, Client):
-            self.client.close()
-        else:
-            await self.client.aclose()
-
-
-@contextmanager
-def serving(fake: FakeAPI, fault: FaultFn | None = None) -> Iterator[LiveServer]:
-    with LiveServer(fake, fault=fault) as server:
-        yield server
-    assert server.errors == []  # no bug in the server or a fault callable
-
-
-@asynccontextmanager
-async def client_for(mode: Mode, server: LiveServer, **options: Any) -> AsyncIterator[Live]:
-    live = Live(mode, server, **options)
-    try:
-        yield live
-    finally:
-        await live.close()
 
 
 async def drain(iterator: Any, into: list[T]) -> None:

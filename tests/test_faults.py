@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import inspect
 import itertools
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -24,7 +22,6 @@ import pytest
 
 from conftest import Mode
 from djangopackages_sdk import (
-    AsyncClient,
     Client,
     DeadlineExceededError,
     ForeignURLError,
@@ -35,11 +32,11 @@ from djangopackages_sdk import (
     TransportError,
     default_user_agent,
 )
-from djangopackages_sdk._server import Fault, Hit, LiveServer
+from djangopackages_sdk._server import Fault, Hit
 from djangopackages_sdk.testing import FakeAPI
+from live import FaultFn, client_for, serving
 
 T = TypeVar("T")
-FaultFn = Callable[[Hit], Fault | None]
 
 MAINTENANCE = (
     "<!DOCTYPE html><html><head><title>Down for maintenance</title></head>"
@@ -48,51 +45,6 @@ MAINTENANCE = (
 
 
 # -- helpers -------------------------------------------------------------------------
-class Live:
-    """A real SDK client (sync or async) pointed at a LiveServer."""
-
-    def __init__(self, mode: Mode, server: LiveServer, **options: Any) -> None:
-        options.setdefault("retry_backoff", 0.001)
-        self.mode = mode
-        self.server = server
-        self.client: Client | AsyncClient = (
-            Client(server.base_url, **options)
-            if mode == "sync"
-            else AsyncClient(server.base_url, **options)
-        )
-
-    async def run(self, call: Callable[[Any], T | Awaitable[T]]) -> T:
-        """``call(client)``, awaited when the client is async."""
-        result = call(self.client)
-        if inspect.isawaitable(result):
-            return await result
-        return result
-
-    async def close(self) -> None:
-        if isinstance(self.client, Client):
-            self.client.close()
-        else:
-            await self.client.aclose()
-
-
-@contextmanager
-def serving(
-    fault: FaultFn | None = None, fake: FakeAPI | None = None, **kw: Any
-) -> Iterator[LiveServer]:
-    with LiveServer(fake or FakeAPI.with_sample_data(), fault=fault, **kw) as server:
-        yield server
-    assert server.errors == []  # no bug in the server or a fault callable
-
-
-@asynccontextmanager
-async def client_for(mode: Mode, server: LiveServer, **options: Any) -> AsyncIterator[Live]:
-    live = Live(mode, server, **options)
-    try:
-        yield live
-    finally:
-        await live.close()
-
-
 def first(n: int, fault: Fault) -> FaultFn:
     """Misbehave on the first ``n`` requests, then answer normally."""
     return lambda hit: fault if hit.number <= n else None
@@ -113,7 +65,7 @@ def record(events: list[RetryEvent]) -> Callable[[RetryEvent], None]:
 # -- 429 and Retry-After ------------------------------------------------------------
 async def test_429_without_retry_after_is_retried_with_backoff(mode: Mode) -> None:
     events: list[RetryEvent] = []
-    with serving(first(2, Fault.status(429, "<html>Too Many Requests</html>"))) as server:
+    with serving(fault=first(2, Fault.status(429, "<html>Too Many Requests</html>"))) as server:
         async with client_for(mode, server, on_retry=record(events)) as live:
             otp = await live.run(get_otp)
     assert otp.slug == "django-otp"
@@ -124,7 +76,7 @@ async def test_429_without_retry_after_is_retried_with_backoff(mode: Mode) -> No
 
 async def test_429_retry_after_seconds_is_honoured(mode: Mode) -> None:
     events: list[RetryEvent] = []
-    with serving(first(1, Fault.status(429, retry_after=1))) as server:
+    with serving(fault=first(1, Fault.status(429, retry_after=1))) as server:
         async with client_for(mode, server, on_retry=record(events)) as live:
             otp = await live.run(get_otp)
     assert otp.id == 1867
@@ -145,7 +97,7 @@ async def test_429_retry_after_http_date_is_honoured(mode: Mode) -> None:
         when = math.floor(now) + (2 if now % 1 > 0.5 else 1)
         return Fault.status(429, retry_after=email.utils.formatdate(when, usegmt=True))
 
-    with serving(fault) as server:
+    with serving(fault=fault) as server:
         async with client_for(mode, server, on_retry=record(events)) as live:
             otp = await live.run(get_otp)
     assert otp.id == 1867
@@ -159,7 +111,7 @@ async def test_429_retry_after_http_date_is_honoured(mode: Mode) -> None:
 async def test_retry_after_above_the_cap_raises_at_once(mode: Mode, status: int) -> None:
     events: list[RetryEvent] = []
     fault = Fault.status(status, "<p>come back later</p>", retry_after=120)
-    with serving(always(fault)) as server:
+    with serving(fault=always(fault)) as server:
         async with client_for(mode, server, retry_after_cap=30, on_retry=record(events)) as live:
             started = time.monotonic()
             with pytest.raises(RateLimitedError) as caught:
@@ -177,7 +129,7 @@ async def test_retry_after_above_the_cap_raises_at_once(mode: Mode, status: int)
 @pytest.mark.parametrize("status", [408, 500, 502, 503, 504, 520, 522, 524, 530])
 async def test_transient_status_then_success(mode: Mode, status: int) -> None:
     events: list[RetryEvent] = []
-    with serving(first(1, Fault.status(status, "<html>oops</html>"))) as server:
+    with serving(fault=first(1, Fault.status(status, "<html>oops</html>"))) as server:
         async with client_for(mode, server, on_retry=record(events)) as live:
             otp = await live.run(get_otp)
     assert otp.id == 1867
@@ -187,7 +139,7 @@ async def test_transient_status_then_success(mode: Mode, status: int) -> None:
 
 @pytest.mark.parametrize("status", [400, 403, 418, 501])
 async def test_other_statuses_are_not_retried(mode: Mode, status: int) -> None:
-    with serving(always(Fault.status(status, {"detail": "no"}))) as server:
+    with serving(fault=always(Fault.status(status, {"detail": "no"}))) as server:
         async with client_for(mode, server) as live:
             with pytest.raises(HTTPStatusError) as caught:
                 await live.run(get_otp)
@@ -197,7 +149,7 @@ async def test_other_statuses_are_not_retried(mode: Mode, status: int) -> None:
 
 async def test_max_retries_exhausted_raises_with_status_and_body(mode: Mode) -> None:
     fault = Fault.status(502, "<html><h1>502 Bad Gateway</h1>cloudflare</html>")
-    with serving(always(fault)) as server:
+    with serving(fault=always(fault)) as server:
         async with client_for(mode, server, max_retries=2) as live:
             with pytest.raises(HTTPStatusError) as caught:
                 await live.run(get_otp)
@@ -210,7 +162,7 @@ async def test_max_retries_exhausted_raises_with_status_and_body(mode: Mode) -> 
 
 
 async def test_per_call_max_retries_zero_disables_retries(mode: Mode) -> None:
-    with serving(always(Fault.status(503, MAINTENANCE))) as server:
+    with serving(fault=always(Fault.status(503, MAINTENANCE))) as server:
         async with client_for(mode, server) as live:
             with pytest.raises(HTTPStatusError) as caught:
                 await live.run(lambda c: c.packages.get(1867, max_retries=0))
@@ -222,7 +174,7 @@ async def test_per_call_max_retries_zero_disables_retries(mode: Mode) -> None:
 
 
 async def test_503_maintenance_page_is_retried_then_reported(mode: Mode) -> None:
-    with serving(always(Fault.status(503, MAINTENANCE))) as server:
+    with serving(fault=always(Fault.status(503, MAINTENANCE))) as server:
         async with client_for(mode, server) as live:  # default max_retries=3
             with pytest.raises(HTTPStatusError) as caught:
                 await live.run(get_otp)
@@ -233,7 +185,7 @@ async def test_503_maintenance_page_is_retried_then_reported(mode: Mode) -> None
 
 
 async def test_503_maintenance_page_then_recovery(mode: Mode) -> None:
-    with serving(first(2, Fault.status(503, MAINTENANCE))) as server:
+    with serving(fault=first(2, Fault.status(503, MAINTENANCE))) as server:
         async with client_for(mode, server) as live:
             otp = await live.run(get_otp)
     assert otp.id == 1867
@@ -243,7 +195,7 @@ async def test_503_maintenance_page_then_recovery(mode: Mode) -> None:
 # -- bodies that are not JSON -----------------------------------------------------------
 async def test_200_with_html_body_is_not_json_error(mode: Mode) -> None:
     page = "<html><head><title>Just a moment...</title></head><body>checking</body></html>"
-    with serving(always(Fault.body(page, content_type="text/html; charset=UTF-8"))) as server:
+    with serving(fault=always(Fault.body(page, content_type="text/html; charset=UTF-8"))) as server:
         async with client_for(mode, server) as live:
             with pytest.raises(NotJSONError) as caught:
                 await live.run(get_otp)
@@ -258,7 +210,7 @@ async def test_200_with_html_body_is_not_json_error(mode: Mode) -> None:
 
 
 async def test_200_html_labelled_as_json_is_not_json_error(mode: Mode) -> None:
-    with serving(always(Fault.body(MAINTENANCE))) as server:  # application/json, HTML body
+    with serving(fault=always(Fault.body(MAINTENANCE))) as server:  # application/json, HTML body
         async with client_for(mode, server) as live:
             with pytest.raises(NotJSONError) as caught:
                 await live.run(get_otp)
@@ -268,7 +220,7 @@ async def test_200_html_labelled_as_json_is_not_json_error(mode: Mode) -> None:
 
 
 async def test_truncated_json_is_not_json_error(mode: Mode) -> None:
-    with serving(always(Fault.truncated(50))) as server:
+    with serving(fault=always(Fault.truncated(50))) as server:
         async with client_for(mode, server) as live:
             with pytest.raises(NotJSONError) as caught:
                 await live.run(get_otp)
@@ -284,7 +236,7 @@ async def test_truncated_json_is_not_json_error(mode: Mode) -> None:
 # -- connection resets and timeouts ------------------------------------------------------
 async def test_connection_reset_is_retried(mode: Mode) -> None:
     events: list[RetryEvent] = []
-    with serving(first(2, Fault.reset())) as server:
+    with serving(fault=first(2, Fault.reset())) as server:
         async with client_for(mode, server, on_retry=record(events)) as live:
             otp = await live.run(get_otp)
     assert otp.id == 1867
@@ -294,7 +246,7 @@ async def test_connection_reset_is_retried(mode: Mode) -> None:
 
 
 async def test_connection_reset_persisting_is_transport_error(mode: Mode) -> None:
-    with serving(always(Fault.reset())) as server:
+    with serving(fault=always(Fault.reset())) as server:
         async with client_for(mode, server, max_retries=2) as live:
             with pytest.raises(TransportError) as caught:
                 await live.run(get_otp)
@@ -305,7 +257,7 @@ async def test_connection_reset_persisting_is_transport_error(mode: Mode) -> Non
 
 
 async def test_slow_response_past_timeout_is_retried_then_succeeds(mode: Mode) -> None:
-    with serving(first(1, Fault.delay(5))) as server:
+    with serving(fault=first(1, Fault.delay(5))) as server:
         async with client_for(mode, server, timeout=0.2) as live:
             otp = await live.run(get_otp)
     assert otp.id == 1867
@@ -313,7 +265,7 @@ async def test_slow_response_past_timeout_is_retried_then_succeeds(mode: Mode) -
 
 
 async def test_slow_response_past_timeout_persisting_is_transport_error(mode: Mode) -> None:
-    with serving(always(Fault.delay(5))) as server:
+    with serving(fault=always(Fault.delay(5))) as server:
         async with client_for(mode, server, timeout=0.2, max_retries=2) as live:
             with pytest.raises(TransportError) as caught:
                 await live.run(get_otp)
@@ -324,7 +276,7 @@ async def test_slow_response_past_timeout_persisting_is_transport_error(mode: Mo
 async def test_deadline_bounds_the_whole_call(mode: Mode) -> None:
     # Every answer is a slow 503: retries alone would go on for ten attempts.
     fault = Fault.delay(0.3, Fault.status(503, MAINTENANCE))
-    with serving(always(fault)) as server:
+    with serving(fault=always(fault)) as server:
         async with client_for(mode, server, max_retries=10, timeout=30) as live:
             started = time.monotonic()
             with pytest.raises(DeadlineExceededError) as caught:
@@ -337,7 +289,7 @@ async def test_deadline_bounds_the_whole_call(mode: Mode) -> None:
 
 
 async def test_deadline_shorter_than_a_retry_after_wait(mode: Mode) -> None:
-    with serving(always(Fault.status(429, retry_after=5))) as server:
+    with serving(fault=always(Fault.status(429, retry_after=5))) as server:
         async with client_for(mode, server) as live:
             with pytest.raises(DeadlineExceededError):
                 await live.run(lambda c: c.packages.get(1867, deadline=1))
@@ -348,7 +300,7 @@ async def test_deadline_shorter_than_a_retry_after_wait(mode: Mode) -> None:
 async def test_on_retry_event_and_info_log(mode: Mode, caplog: pytest.LogCaptureFixture) -> None:
     events: list[RetryEvent] = []
     caplog.set_level(logging.INFO, logger="djangopackages_sdk")
-    with serving(first(1, Fault.status(502, "<html>bad gateway</html>"))) as server:
+    with serving(fault=first(1, Fault.status(502, "<html>bad gateway</html>"))) as server:
         async with client_for(mode, server, on_retry=record(events)) as live:
             await live.run(get_otp)
     url = server.base_url + "packages/1867/"
@@ -473,7 +425,7 @@ async def test_foreign_hyperlink_is_never_followed(mode: Mode) -> None:
                 return Fault.body(row)
             return None
 
-        with serving(poisoned) as server:
+        with serving(fault=poisoned) as server:
             async with client_for(mode, server) as live:
                 otp = await live.run(get_otp)
                 assert otp.category.url == foreign_category
