@@ -23,6 +23,7 @@ from djangopackages_sdk import (
     PayloadError,
 )
 from djangopackages_sdk._convert import get_converter
+from djangopackages_sdk._pagination import staggered_slices
 from djangopackages_sdk.testing import FakeAPI
 
 API = "https://djangopackages.org/api/v4/"
@@ -419,3 +420,48 @@ async def test_a_bad_row_in_a_bulk_listing_only_fails_its_own_link(dp: Harness) 
         await h.close()
     assert caught.value.path == "$.repo_forks"
     assert paths(h.fake)[-1] == "/api/v4/packages/300/"  # fetched alone, and it raised
+
+
+async def test_links_read_with_the_first_page_when_the_count_is_unknown(dp: Harness) -> None:
+    """300 distinct links: the first round reads twice that many rows with the first page."""
+    h = dp.new(fake=_deep_packages(450), max_in_flight=4)
+    try:
+        links = [package_link(i) for i in range(450, 150, -1)]  # the newest 300
+        packages = await h.run(lambda c: c.resolve_many(links))
+    finally:
+        await h.close()
+    assert [p.id for p in packages] == list(range(450, 150, -1))
+    requested = paths(h.fake)
+    # The first page and slices up to row 600, all requested together (past the end
+    # of the 450 rows they come back short or empty): one round reads everything.
+    ahead = staggered_slices(100, 600, 3)[1]  # max_in_flight - 1 beside the first page
+    assert len(requested) == 1 + len(ahead) == 4
+    assert requested[0] == "/api/v4/packages/?limit=100"
+    # Each slice starts one row early, to prove it meets the one before.
+    assert requested[1:] == [
+        f"/api/v4/packages/?limit={size + 1}&offset={offset - 1}" for offset, size in ahead
+    ]
+
+
+async def test_bulk_listing_with_a_known_count_is_one_round(dp: Harness) -> None:
+    h = dp.new(fake=_deep_packages(450), max_in_flight=4)
+    try:
+        await h.run(lambda c: c.packages.get(1))  # a detail: the count stays unknown
+        pages: Any = h.client.packages.list(page_size=1).pages()
+        if h.is_async:
+            await anext(pages)
+            await pages.aclose()
+        else:
+            next(pages)
+            pages.close()
+        assert h.client.plan("packages", 40) == "bulk"  # 40 > 1 + 450 / 250
+        h.fake.clear_requests()
+        links = [package_link(i) for i in range(2, 42)]  # the oldest 40: the last rows
+        packages = await h.run(lambda c: c.resolve_many(links))
+    finally:
+        await h.close()
+    assert [p.id for p in packages] == list(range(2, 42))
+    # count 450 was known: the first page and slices over every row, in one round.
+    requested = paths(h.fake)
+    assert len(requested) == 1 + len(staggered_slices(100, 450, 3)[1])
+    assert all(path.startswith("/api/v4/packages/?limit=") for path in requested)

@@ -173,6 +173,7 @@ class ClientBase:
         checkpoint: Checkpoint | None,
         on_error: OnError,
         options: CallOptions,
+        expected_rows: int = 0,
     ) -> Crawl[Any]:
         return Crawl(
             root=self.root,
@@ -187,6 +188,7 @@ class ClientBase:
             options=options,
             on_count=self._note_count(collection),
             default_retries=self._settings.retry.max_retries,
+            expected_rows=expected_rows,
         )
 
     def _get_op(self, collection: Collection, key: int | str, options: CallOptions) -> Flow[Any]:
@@ -254,9 +256,13 @@ class ClientBase:
     def _resolve_many_op(self, links: Iterable[Link[M]], options: CallOptions) -> Flow[list[M]]:
         wanted = list(links)
         missing: dict[str, dict[str, Link[Any]]] = {}
+        checked: set[str] = set()
         for link in wanted:
             if not isinstance(link, Link):
                 raise TypeError(f"resolve takes Link values, not {type(link).__name__}")
+            if link.url in checked:
+                continue
+            checked.add(link.url)
             self.root.check(link.url)  # no request leaves for a foreign link
             if link.url not in self._identity:
                 missing.setdefault(link.collection, {})[link.url] = link
@@ -306,26 +312,32 @@ class ClientBase:
             yield from self._load_many(urls, options)
             return
         # A row the listing cannot read only matters if it is one of the links:
-        # those are fetched again one by one afterwards, and raise there.
+        # those are fetched again one by one afterwards, and raise there. The first
+        # round reads, along with the first page, as many rows as a count read
+        # earlier says there are, or else twice as many as there are distinct links
+        # (linked rows are spread over the collection; slices past its end come
+        # back empty at no cost), so that most collections take one round.
         crawl = self._crawl(
             cast(Collection, collection),
             page_size=None,
             checkpoint=None,
             on_error="skip",
             options=options,
+            expected_rows=self._counts.get(collection) or 2 * len(urls),
         )
         flow = crawl.run()
         reply: list[FetchResult] | None = None
+        rounds = 0
         while True:
             try:
                 action = flow.send(reply)
             except StopIteration:
                 return
-            if isinstance(action, Fetch):
-                reply = yield action
+            if isinstance(action, Emit):
+                reply = None
                 continue
-            reply = None
-            if decision == "list-first":
+            if decision == "list-first" and rounds == 1:
+                # The first round revealed `count`: plan again for the links left.
                 decision = "bulk"
                 still = [url for url in urls if url not in self._identity]
                 if not still or self.plan(collection, len(still)) == "detail":
@@ -333,6 +345,8 @@ class ClientBase:
                     if still:
                         yield from self._load_many(still, options)
                     return
+            rounds += 1
+            reply = yield action
 
     def _load_many(self, urls: list[str], options: CallOptions) -> Flow[list[Any]]:
         """Fetch detail URLs concurrently; each is structured and stored on arrival."""

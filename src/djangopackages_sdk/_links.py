@@ -52,6 +52,8 @@ class ApiRoot:
 
     def contains(self, url: str) -> bool:
         """True when ``url`` lies inside this root (scheme, host, port and path prefix)."""
+        if url.startswith(self.url) and "@" not in url:
+            return True  # the common case: a canonical link under this very root
         parts = urlsplit(url)
         try:
             origin = _origin(parts)
@@ -85,6 +87,8 @@ class ApiRoot:
 
 def strip_format(url: str) -> str:
     """Drop the ``format`` query parameter (``?format=api`` / ``?format=json``)."""
+    if "?" not in url:
+        return url
     parts = urlsplit(url)
     if not parts.query:
         return url

@@ -156,6 +156,7 @@ class Crawl(Generic[M]):
         options: CallOptions = NO_OPTIONS,
         on_count: Callable[[int], None] | None = None,
         default_retries: int = 3,
+        expected_rows: int = 0,
     ) -> None:
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -176,6 +177,9 @@ class Crawl(Generic[M]):
         self.options = options
         self.on_count = on_count
         self.default_retries = default_retries
+        self.expected_rows = expected_rows
+        """Rows the caller knows exist (say, distinct links into the collection): a
+        crawl without ``page_size`` requests them along with its first page."""
         self.url = root.collection_url(collection)
         self.count: int | None = None
         """``count`` as the first page reported it (None before the first page)."""
@@ -213,8 +217,18 @@ class Crawl(Generic[M]):
     def run(self) -> CrawlFlow[M]:
         """Yield fetches and pages until the collection is read."""
         first_limit = self.page_size or DEFAULT_FIRST_PAGE
-        first = yield from self._read_overlapping(self._position, first_limit)
-        last = yield from self._emit(first)
+        planned = [(self._position, first_limit)]
+        ahead = self.expected_rows - (self._position + first_limit)
+        if not self.page_size and ahead > 0:
+            # Rows known to exist need no count: read them with the first page.
+            parallel = max(1, self.max_in_flight - 1)
+            planned += staggered_slices(self._position + first_limit, self.expected_rows, parallel)[
+                1
+            ]
+        for piece in (yield from self._read_many(planned, starting=True)):
+            last = yield from self._emit(piece)
+            if last.next is None:
+                break
         planned_end = self.count if self.count is not None else 0
         if self.page_size:
             step = self.page_size
@@ -255,22 +269,19 @@ class Crawl(Generic[M]):
                 skipped=self.skipped,
             )
 
-    def _request_window(self, offset: int, limit: int) -> tuple[int, int]:
-        # Every slice but the very first starts one row early to prove continuity.
-        if offset > 0 and self._last_id is not None:
+    def _request_window(self, offset: int, limit: int, starting: bool) -> tuple[int, int]:
+        # Every slice but a fresh crawl's first starts one row early to prove continuity.
+        if offset > 0 and (not starting or self._last_id is not None):
             return offset - 1, limit + 1
         return offset, limit
 
-    def _read_overlapping(
-        self, offset: int, limit: int
-    ) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
-        (piece,) = yield from self._read_many([(offset, limit)])
-        return piece
-
     def _read_many(
-        self, planned: list[tuple[int, int]]
+        self, planned: list[tuple[int, int]], *, starting: bool = False
     ) -> Generator[Fetch, list[FetchResult], list[_Slice[M]]]:
-        windows = [self._request_window(offset, limit) for offset, limit in planned]
+        windows = [
+            self._request_window(offset, limit, starting and index == 0)
+            for index, (offset, limit) in enumerate(planned)
+        ]
         urls = tuple(self._url(o, n) for o, n in windows)
         results = yield Fetch.parsed(urls, self.options, self._parse_page)
         self.requests += len(windows)
