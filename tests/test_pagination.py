@@ -251,3 +251,22 @@ def test_staggered_slices_grow_by_offset() -> None:
 
 def test_staggered_slices_of_nothing() -> None:
     assert staggered_slices(10, 10, 4)[1] == []
+
+
+async def test_a_known_count_plans_the_whole_crawl_in_one_round(dp: Harness) -> None:
+    h = dp.new(fake=_many_packages(450), max_in_flight=4)
+    try:
+        first = await h.collect(lambda c: c.packages.list())
+        h.fake.clear_requests()
+        again: Any = h.client.packages.list()
+        second = await h.collect(lambda c: again)
+    finally:
+        await h.close()
+    assert [p.id for p in second] == [p.id for p in first]
+    # The client read count 450 before: the first page and slices over every row
+    # go out together, where a fresh client needs a second round after the first page.
+    ahead = staggered_slices(100, 450, 3)[1]
+    assert again.requests == len(h.fake.requests) == 1 + len(ahead)
+    assert [str(r.url.params["offset"]) for r in h.fake.requests[1:]] == [
+        str(offset - 1) for offset, _ in ahead
+    ]

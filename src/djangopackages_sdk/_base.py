@@ -173,8 +173,12 @@ class ClientBase:
         checkpoint: Checkpoint | None,
         on_error: OnError,
         options: CallOptions,
-        expected_rows: int = 0,
+        expected_rows: int | None = None,
     ) -> Crawl[Any]:
+        if expected_rows is None:
+            # A count this client read before is a good guess of the size: the
+            # crawl then reads every row in its first round.
+            expected_rows = self._counts.get(collection, 0)
         return Crawl(
             root=self.root,
             collection=collection,
