@@ -329,28 +329,21 @@ class ClientBase:
             options=options,
             expected_rows=self._counts.get(collection) or 2 * len(urls),
         )
-        flow = crawl.run()
-        reply: list[FetchResult] | None = None
-        rounds = 0
-        while True:
-            try:
-                action = flow.send(reply)
-            except StopIteration:
-                return
-            if isinstance(action, Emit):
-                reply = None
-                continue
-            if decision == "list-first" and rounds == 1:
-                # The first round revealed `count`: plan again for the links left.
-                decision = "bulk"
-                still = [url for url in urls if url not in self._identity]
-                if not still or self.plan(collection, len(still)) == "detail":
-                    flow.close()
-                    if still:
-                        yield from self._load_many(still, options)
-                    return
-            rounds += 1
-            reply = yield action
+        by_detail: list[str] = []
+
+        def replan(rounds: int) -> bool:
+            # After the first round `count` is known: plan again for the links left.
+            if decision != "list-first" or rounds != 1:
+                return False
+            still = [url for url in urls if url not in self._identity]
+            if still and self.plan(collection, len(still)) == "bulk":
+                return False
+            by_detail.extend(still)
+            return True
+
+        yield from collect(crawl, stop=replan)
+        if by_detail:
+            yield from self._load_many(by_detail, options)
 
     def _load_many(self, urls: list[str], options: CallOptions) -> Flow[list[Any]]:
         """Fetch detail URLs concurrently; each is structured and stored on arrival."""
@@ -378,11 +371,16 @@ class ClientBase:
         return Catalog(self.root.url, tuple(packages), tuple(grids), tuple(categories))
 
 
-def collect(crawl: Crawl[Any]) -> Flow[list[Any]]:
-    """Run a crawl to the end and return every row, in order."""
+def collect(crawl: Crawl[Any], stop: Callable[[int], bool] | None = None) -> Flow[list[Any]]:
+    """Run a crawl and return its rows, in order.
+
+    ``stop(rounds)``, asked before each round of requests after the first
+    (``rounds`` counts those already made), ends the crawl early when it says so.
+    """
     flow = crawl.run()
     items: list[Any] = []
     reply: list[FetchResult] | None = None
+    rounds = 0
     while True:
         try:
             action = flow.send(reply)
@@ -391,8 +389,12 @@ def collect(crawl: Crawl[Any]) -> Flow[list[Any]]:
         if isinstance(action, Emit):
             items.extend(action.value.items)
             reply = None
-        else:
-            reply = yield action
+            continue
+        if rounds and stop is not None and stop(rounds):
+            flow.close()
+            return items
+        rounds += 1
+        reply = yield action
 
 
 def _as_id(key: int | str) -> int | None:
