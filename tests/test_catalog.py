@@ -233,4 +233,8 @@ def test_read_rejects_header_without_fields() -> None:
 def test_models_in_catalog_are_the_sdk_models() -> None:
     catalog = Catalog(API, sample_packages(), sample_grids(), sample_categories())
     assert all(isinstance(p, Package) for p in catalog.packages)
-    assert "packages" in repr(catalog)
+    # A short summary, never the repr of thousands of packages.
+    assert repr(catalog) == (
+        f"<Catalog {API}: 5 packages, 8 grids, 1 categories, "
+        f"fetched {catalog.fetched_at.isoformat()}>"
+    )

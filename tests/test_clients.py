@@ -27,6 +27,7 @@ from djangopackages_sdk import (
     __version__,
 )
 from djangopackages_sdk._convert import get_converter
+from djangopackages_sdk._core import shared_ssl_context
 from djangopackages_sdk.testing import FakeAPI
 
 API = DEFAULT_BASE_URL
@@ -528,3 +529,22 @@ async def test_closing_releases_the_identity_map(mode: Mode) -> None:
     await h.close()
     assert h.client.cache_size == 0
     assert otp.slug == "django-otp"  # loaded models are values: they stay valid
+
+
+def test_clients_share_one_ssl_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA bundle costs ~0.1 s: SDK-made clients build one context per process."""
+    made: list[object] = []
+    original = httpx.create_ssl_context
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        made.append(None)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    shared_ssl_context.cache_clear()
+    try:
+        with Client(), Client():
+            pass
+    finally:
+        shared_ssl_context.cache_clear()
+    assert len(made) == 1

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import FIXTURES, all_exchanges, load_body
 from djangopackages_sdk import Category, Grid, Link, Package, PayloadError, SearchResult
-from djangopackages_sdk._convert import Converter, get_converter
+from djangopackages_sdk._convert import Converter, get_converter, parse_datetime
 
 Model = type[Package] | type[Grid] | type[Category] | type[SearchResult]
 
@@ -399,3 +399,36 @@ def test_bounded_caches_still_give_correct_values(monkeypatch: pytest.MonkeyPatc
     packages = [conv.structure(row, Package) for row in rows]
     assert conv.unstructure(packages) == rows
     assert packages == [get_converter().structure(row, Package) for row in rows]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2013-06-11T06:45:04.825389-04:00",
+        "2026-01-07T14:56:37-05:00",
+        "2024-06-01T07:50:28",
+        "2024-06-01T07:50:28Z",
+        "2024-06-01T07:50:28+0530",
+        "2024-06-01T07:50:28.000001+05:30",
+        "2024-06-01T07:50:28+05:30:15",
+    ],
+)
+def test_parse_datetime_equals_fromisoformat(text: str) -> None:
+    parsed = parse_datetime(text)
+    expected = datetime.fromisoformat(text)
+    assert parsed == expected
+    assert parsed.utcoffset() == expected.utcoffset()
+    assert (parsed.tzinfo is None) == (expected.tzinfo is None)
+
+
+def test_datetimes_with_one_offset_share_one_timezone_object() -> None:
+    first = parse_datetime("2013-06-11T06:45:04.825389-04:00")
+    second = parse_datetime("2020-01-02T03:04:05-04:00")
+    other = parse_datetime("2020-01-02T03:04:05-05:00")
+    assert first.tzinfo is second.tzinfo  # one shared object per offset, not one per value
+    assert other.tzinfo is not first.tzinfo
+    assert other.utcoffset() == timedelta(hours=-5)
+    package = get_converter().structure(
+        load_body("real-api/packages-detail-by-id-1867-django-otp"), Package
+    )
+    assert package.created.tzinfo is parse_datetime("2013-06-11T06:45:04-04:00").tzinfo
