@@ -11,7 +11,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Iterable, Iterator
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast
@@ -19,7 +27,7 @@ from typing import Any, Generic, Self, TypeVar, cast
 import attrs
 import httpx
 
-from ._base import ClientBase
+from ._base import DEFAULT_MAX_IN_FLIGHT, DEFAULT_ROWS_PER_REQUEST, ClientBase
 from ._catalog import Catalog
 from ._core import (
     CallOptions,
@@ -28,6 +36,7 @@ from ._core import (
     FetchResult,
     Flow,
     RequestFlow,
+    RetryEvent,
     Sleep,
     request_flow,
     settle,
@@ -234,34 +243,64 @@ class AsyncResource(_ResourceBase[M]):
         )
 
 
-_COMMON_DOC = """
-    ``base_url`` defaults to ``https://djangopackages.org/api/v4/``. Pass
-    ``http_client`` to use your own httpx client (proxies, transports, event
-    hooks): the SDK then never closes it. Other options: ``timeout`` (default
-    connect 5 s, read 30 s), ``headers``, ``user_agent`` (appended to the SDK's,
-    e.g. your bot's contact), ``max_retries`` (3), ``retry_backoff`` (0.5 s),
-    ``retry_backoff_cap`` (8 s), ``retry_after_cap`` (60 s), ``on_retry``,
-    ``max_in_flight`` (4 concurrent requests), ``requests_per_second`` (no
-    ceiling), ``strict`` (unknown fields are errors) and ``bulk_rows_per_request``
-    (the bulk-versus-detail rule of ``resolve_many``).
-"""
-
-
 class Client(ClientBase):
-    __doc__ = (
-        "A synchronous client for the Django Packages API v4; safe to share between threads.\n"
-        + _COMMON_DOC
-    )
+    """A synchronous client for the Django Packages API v4; safe to share between threads.
+
+    Args:
+        base_url: The API root every request stays inside; default
+            ``https://djangopackages.org/api/v4/``.
+        http_client: Your own ``httpx.Client`` (proxies, transports, event hooks). The SDK
+            never closes it, and takes its timeout unless ``timeout`` is given.
+        timeout: Seconds, or an ``httpx.Timeout``, for each request; default
+            connect 5 s, read 30 s.
+        headers: Extra headers sent with every request.
+        user_agent: Appended to the SDK's ``User-Agent`` (your bot's contact, say).
+        max_retries: Retries per request after the first attempt (default 3).
+        retry_backoff: Base of the exponential backoff, in seconds (default 0.5).
+        retry_backoff_cap: Longest pause between two attempts, in seconds (default 8).
+        retry_after_cap: Longest ``Retry-After`` honoured, in seconds (default 60);
+            a longer one raises ``RateLimitedError`` at once.
+        on_retry: Called with a ``RetryEvent`` before each pause.
+        max_in_flight: Requests under way at once (default 4).
+        requests_per_second: A ceiling on the request rate; default none.
+        strict: Treat fields the models do not know as payload errors.
+        bulk_rows_per_request: The bulk-versus-detail rule of ``resolve_many``:
+            rows one extra request is worth (default 250).
+    """
 
     def __init__(
         self,
         base_url: str = DEFAULT_BASE_URL,
         *,
         http_client: httpx.Client | None = None,
-        **options: Any,
+        timeout: httpx.Timeout | float | None = None,
+        headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        retry_backoff_cap: float = 8.0,
+        retry_after_cap: float = 60.0,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        requests_per_second: float | None = None,
+        strict: bool = False,
+        bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
     ) -> None:
         super().__init__(
-            base_url, http_timeout=http_client.timeout if http_client else None, **options
+            base_url,
+            timeout=timeout,
+            headers=headers,
+            user_agent=user_agent,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            retry_backoff_cap=retry_backoff_cap,
+            retry_after_cap=retry_after_cap,
+            on_retry=on_retry,
+            max_in_flight=max_in_flight,
+            requests_per_second=requests_per_second,
+            strict=strict,
+            bulk_rows_per_request=bulk_rows_per_request,
+            http_timeout=http_client.timeout if http_client else None,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -424,20 +463,63 @@ class Client(ClientBase):
 
 
 class AsyncClient(ClientBase):
-    __doc__ = (
-        "An asyncio client for the Django Packages API v4: the same surface as Client, awaited.\n"
-        + _COMMON_DOC
-    )
+    """An asyncio client for the Django Packages API v4: the same surface as `Client`, awaited.
+
+    Args:
+        base_url: The API root every request stays inside; default
+            ``https://djangopackages.org/api/v4/``.
+        http_client: Your own ``httpx.AsyncClient`` (proxies, transports, event hooks). The SDK
+            never closes it, and takes its timeout unless ``timeout`` is given.
+        timeout: Seconds, or an ``httpx.Timeout``, for each request; default
+            connect 5 s, read 30 s.
+        headers: Extra headers sent with every request.
+        user_agent: Appended to the SDK's ``User-Agent`` (your bot's contact, say).
+        max_retries: Retries per request after the first attempt (default 3).
+        retry_backoff: Base of the exponential backoff, in seconds (default 0.5).
+        retry_backoff_cap: Longest pause between two attempts, in seconds (default 8).
+        retry_after_cap: Longest ``Retry-After`` honoured, in seconds (default 60);
+            a longer one raises ``RateLimitedError`` at once.
+        on_retry: Called with a ``RetryEvent`` before each pause.
+        max_in_flight: Requests under way at once (default 4).
+        requests_per_second: A ceiling on the request rate; default none.
+        strict: Treat fields the models do not know as payload errors.
+        bulk_rows_per_request: The bulk-versus-detail rule of ``resolve_many``:
+            rows one extra request is worth (default 250).
+    """
 
     def __init__(
         self,
         base_url: str = DEFAULT_BASE_URL,
         *,
         http_client: httpx.AsyncClient | None = None,
-        **options: Any,
+        timeout: httpx.Timeout | float | None = None,
+        headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        retry_backoff_cap: float = 8.0,
+        retry_after_cap: float = 60.0,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        requests_per_second: float | None = None,
+        strict: bool = False,
+        bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
     ) -> None:
         super().__init__(
-            base_url, http_timeout=http_client.timeout if http_client else None, **options
+            base_url,
+            timeout=timeout,
+            headers=headers,
+            user_agent=user_agent,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            retry_backoff_cap=retry_backoff_cap,
+            retry_after_cap=retry_after_cap,
+            on_retry=on_retry,
+            max_in_flight=max_in_flight,
+            requests_per_second=requests_per_second,
+            strict=strict,
+            bulk_rows_per_request=bulk_rows_per_request,
+            http_timeout=http_client.timeout if http_client else None,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
