@@ -53,7 +53,7 @@ import httpx  # noqa: E402
 from benchmarks import catalogue as synthetic  # noqa: E402
 from djangopackages_sdk import AsyncClient, Catalog, Category, Client, Grid, Link, Package  # noqa: E402
 from djangopackages_sdk._convert import Converter  # noqa: E402
-from djangopackages_sdk._core import _loads, bulk_allocation  # noqa: E402
+from djangopackages_sdk._request import _loads, bulk_allocation  # noqa: E402
 from djangopackages_sdk._server import LiveServer  # noqa: E402
 from djangopackages_sdk.testing import FakeAPI  # noqa: E402
 
@@ -474,7 +474,7 @@ def parse_benchmark(body: bytes, url: str, repeats: int) -> dict[str, Any]:
         fresh[0] = Converter()
 
     def structure_with(loads: Callable[[bytes], Any], converter: Converter) -> int:
-        # The SDK's own page path (_core.settle): with the collector paused for a large
+        # The SDK's own page path (_request.settle): with the collector paused for a large
         # body, decode it and structure every row at once, as a crawl does with each
         # page it receives.
         with bulk_allocation(len(body)):

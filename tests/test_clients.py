@@ -15,19 +15,19 @@ from conftest import Harness, Mode, load_body, load_exchange
 from djangopackages_sdk import (
     DEFAULT_BASE_URL,
     AsyncClient,
-    AsyncResource,
+    AsyncCollection,
     Category,
     Client,
     Grid,
     Link,
     NotFoundError,
     Package,
-    Resource,
+    Collection,
     SearchResult,
     __version__,
 )
 from djangopackages_sdk._convert import get_converter
-from djangopackages_sdk._core import shared_ssl_context
+from djangopackages_sdk._config import shared_ssl_context
 from djangopackages_sdk.testing import FakeAPI
 
 API = DEFAULT_BASE_URL
@@ -460,7 +460,7 @@ async def test_context_manager_returns_the_client(mode: str) -> None:
 
 # -- construction --------------------------------------------------------------------------
 async def test_surface(dp: Harness) -> None:
-    resource_type = AsyncResource if dp.is_async else Resource
+    resource_type = AsyncCollection if dp.is_async else Collection
     for name in ("packages", "grids", "categories"):
         resource = getattr(dp.client, name)
         assert isinstance(resource, resource_type)

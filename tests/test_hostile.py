@@ -55,7 +55,7 @@ from djangopackages_sdk import (
     PaginationError,
     PayloadError,
     SearchResult,
-    _core,
+    _request,
 )
 
 BASE = "http://127.0.0.1:8765/api/v4/"
@@ -151,8 +151,8 @@ def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     """Decode with orjson (when installed) or with the standard library fallback."""
     name: str = request.param
     if name == "stdlib":
-        monkeypatch.setattr(_core, "_loads", json.loads)
-    elif _core._loads is json.loads:  # pragma: no cover - orjson is a dev dependency
+        monkeypatch.setattr(_request, "_loads", json.loads)
+    elif _request._loads is json.loads:  # pragma: no cover - orjson is a dev dependency
         pytest.skip("orjson is not installed")
     return name
 

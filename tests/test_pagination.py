@@ -15,7 +15,7 @@ import respx
 
 from conftest import Harness, load_body, load_exchange
 from djangopackages_sdk import AsyncPageIterator, Package, Page, PageIterator
-from djangopackages_sdk._pagination import MAX_SLICE, STAGGER, staggered_slices
+from djangopackages_sdk._slices import MAX_SLICE, STAGGER, staggered_slices
 from djangopackages_sdk.testing import FakeAPI
 
 API = "https://djangopackages.org/api/v4/"

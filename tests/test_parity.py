@@ -13,10 +13,10 @@ import pytest
 from djangopackages_sdk import (
     AsyncClient,
     AsyncPageIterator,
-    AsyncResource,
+    AsyncCollection,
     Client,
     PageIterator,
-    Resource,
+    Collection,
 )
 
 # Sync name -> async name where the two must differ.
@@ -26,7 +26,7 @@ RENAMED = {
     "__exit__": "__aexit__",
     "__iter__": "__aiter__",
 }
-PAIRS = [(Client, AsyncClient), (Resource, AsyncResource), (PageIterator, AsyncPageIterator)]
+PAIRS = [(Client, AsyncClient), (Collection, AsyncCollection), (PageIterator, AsyncPageIterator)]
 IDS = [sync.__name__ for sync, _ in PAIRS]
 
 
@@ -85,12 +85,12 @@ def test_async_client_methods_are_coroutines(name: str) -> None:
 
 
 def test_async_resource_methods() -> None:
-    assert inspect.iscoroutinefunction(AsyncResource.get)
-    assert not inspect.iscoroutinefunction(Resource.get)
+    assert inspect.iscoroutinefunction(AsyncCollection.get)
+    assert not inspect.iscoroutinefunction(Collection.get)
     # list() is a plain method returning an async iterator, usable with `async for`.
-    assert not inspect.iscoroutinefunction(AsyncResource.list)
-    assert "AsyncPageIterator" in str(inspect.signature(AsyncResource.list).return_annotation)
-    assert "PageIterator" in str(inspect.signature(Resource.list).return_annotation)
+    assert not inspect.iscoroutinefunction(AsyncCollection.list)
+    assert "AsyncPageIterator" in str(inspect.signature(AsyncCollection.list).return_annotation)
+    assert "PageIterator" in str(inspect.signature(Collection.list).return_annotation)
 
 
 def test_async_page_iterator_is_an_async_iterator() -> None:
@@ -106,8 +106,8 @@ async def test_live_objects_have_the_same_surface() -> None:
             for collection in ("packages", "grids", "categories"):
                 sync_resource = getattr(client, collection)
                 async_resource = getattr(aclient, collection)
-                assert isinstance(sync_resource, Resource)
-                assert isinstance(async_resource, AsyncResource)
+                assert isinstance(sync_resource, Collection)
+                assert isinstance(async_resource, AsyncCollection)
                 sync_pages = sync_resource.list()
                 async_pages = async_resource.list()
                 assert isinstance(sync_pages, PageIterator)

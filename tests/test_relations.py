@@ -23,7 +23,7 @@ from djangopackages_sdk import (
     PayloadError,
 )
 from djangopackages_sdk._convert import get_converter
-from djangopackages_sdk._pagination import staggered_slices
+from djangopackages_sdk._slices import staggered_slices
 from djangopackages_sdk.testing import FakeAPI
 
 API = "https://djangopackages.org/api/v4/"
@@ -155,7 +155,7 @@ async def test_resolving_a_deleted_resource(dp: Harness) -> None:
 def test_plan(count: int | None, rows: int, missing: int, plan: str) -> None:
     with Client(bulk_rows_per_request=rows) as client:
         if count is not None:
-            client._counts["grids"] = count
+            client._identity.note_count("grids", count)
         assert client.plan("grids", missing) == plan
         assert client.plan("packages", 1) == "detail"
 

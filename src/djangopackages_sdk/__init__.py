@@ -6,10 +6,10 @@
 ...     category = dp.resolve(otp.category)
 """
 
+from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
 from ._catalog import Catalog
-from ._client import AsyncClient, AsyncPageIterator, AsyncResource, Client, PageIterator, Resource
+from ._config import RetryEvent, default_user_agent
 from ._contract import ContractReport, Finding, acheck_contract, check_contract
-from ._core import RetryEvent, default_user_agent
 from ._exceptions import (
     DeadlineExceededError,
     DjangoPackagesError,
@@ -21,22 +21,26 @@ from ._exceptions import (
     PaginationError,
     PayloadError,
     RateLimitedError,
+    SkippedRows,
     TransportError,
 )
 from ._links import DEFAULT_BASE_URL
-from ._models import Category, Grid, Link, Package, SearchResult
-from ._pagination import Checkpoint, Page, SkippedRows
+from ._models import Category, CollectionName, Grid, Link, Package, Resource, SearchResult
+from ._pages import Checkpoint, Page
+from ._sync import Client, Collection, PageIterator
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "AsyncClient",
+    "AsyncCollection",
     "AsyncPageIterator",
-    "AsyncResource",
     "Catalog",
     "Category",
     "Checkpoint",
     "Client",
+    "Collection",
+    "CollectionName",
     "ContractReport",
     "DeadlineExceededError",
     "DjangoPackagesError",

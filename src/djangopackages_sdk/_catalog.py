@@ -6,24 +6,20 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Final, TypeVar
+from typing import IO, Any, Final
 
 import attrs
 
 from ._convert import get_converter
 from ._exceptions import PayloadError
 from ._links import ApiRoot
-from ._models import Category, Grid, Link, Package
+from ._models import Category, Grid, Link, Package, ResourceT
+from ._registry import BY_COLLECTION, BY_KIND, as_id, kind_of
 
 __all__ = ["Catalog"]
 
 FORMAT: Final = "djangopackages-sdk-catalog"
 VERSION: Final = 1
-_KIND_OF: Final[dict[type, str]] = {Category: "category", Grid: "grid", Package: "package"}
-_MODEL_OF: Final[dict[str, type[Package] | type[Grid] | type[Category]]] = {
-    v: k for k, v in _KIND_OF.items()
-}
-R = TypeVar("R", Package, Grid, Category)
 
 
 @attrs.frozen(eq=False)
@@ -31,7 +27,7 @@ class Catalog:
     """Every package, grid and category, with every link resolvable locally.
 
     Build one with ``Client.catalog()`` (or ``AsyncClient.catalog()``); save it
-    with :meth:`save` and read it back, offline, with :meth:`load`. Lookups never
+    with `save` and read it back, offline, with `load`. Lookups never
     touch the network.
     """
 
@@ -90,7 +86,7 @@ class Catalog:
         return len(self.packages) + len(self.grids) + len(self.categories)
 
     # -- lookups -----------------------------------------------------------------------
-    def resolve(self, link: Link[R]) -> R:
+    def resolve(self, link: Link[ResourceT]) -> ResourceT:
         """The resource a link points to; ``KeyError`` if the snapshot lacks it."""
         found = self._by_url.get(link.url)
         if found is None:
@@ -127,16 +123,17 @@ class Catalog:
         """The category of a package."""
         return self.resolve(package.category)
 
-    def _lookup(self, collection: str, key: int | str, model: type[R]) -> R:
-        if isinstance(key, int) or (key.isascii() and key.isdigit()):
+    def _lookup(self, collection: str, key: int | str, model: type[ResourceT]) -> ResourceT:
+        resource_id = as_id(key)
+        if resource_id is not None:
             found = self._by_url.get(
-                ApiRoot.parse(self.base_url).resource_url(collection, int(key))
+                ApiRoot.parse(self.base_url).resource_url(collection, resource_id)
             )
-        elif collection == "categories":
+        elif not BY_COLLECTION[collection].slug_lookup:
             matches = sorted((c for c in self.categories if c.slug == key), key=lambda c: c.id)
             found = matches[0] if matches else None
         else:
-            found = self._by_slug.get((collection, key))
+            found = self._by_slug.get((collection, str(key)))
         if not isinstance(found, model):
             raise KeyError(f"no {model.__name__} {key!r} in this catalogue")
         return found
@@ -159,7 +156,7 @@ class Catalog:
         stream.write(json.dumps(header) + "\n")
         for items in (self.categories, self.grids, self.packages):
             for item in items:
-                line = {"kind": _KIND_OF[type(item)], "data": convert(item)}
+                line = {"kind": kind_of(item), "data": convert(item)}
                 stream.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     @classmethod
@@ -189,7 +186,7 @@ class Catalog:
                 continue
             try:
                 line = json.loads(text)
-                model = _MODEL_OF[line["kind"]]
+                model = BY_KIND[line["kind"]].model
                 data = line["data"]
             except (ValueError, KeyError, TypeError):
                 raise PayloadError(

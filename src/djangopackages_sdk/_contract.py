@@ -33,14 +33,14 @@ from urllib.parse import quote
 
 import attrs
 
+from ._async import AsyncClient
 from ._convert import _is_link, _is_link_tuple, _kind, get_converter
-from ._core import Flow, fetch_one
 from ._exceptions import DjangoPackagesError, PayloadError
 from ._links import DEFAULT_BASE_URL, ApiRoot, parse_resource_link
 from ._models import Category, Grid, Package, SearchResult
-
-if typing.TYPE_CHECKING:
-    from ._client import AsyncClient, Client
+from ._protocol import Flow, fetch_one
+from ._registry import collection_of
+from ._sync import Client
 
 __all__ = ["ContractReport", "Finding", "acheck_contract", "check_contract"]
 
@@ -69,7 +69,7 @@ class Finding:
 
     ``resource`` names the body (``root``, ``packages page``, ``package``,
     ``category``, ``grid``, ``search``), ``path`` the place in it as a JSON path
-    (``$.results[0].repo_forks``), ``kind`` one of :data:`KINDS` and
+    (``$.results[0].repo_forks``), ``kind`` one of `KINDS` and
     ``message`` says what was seen.
     """
 
@@ -101,7 +101,7 @@ class ContractReport:
         return not self.findings
 
     def of_kind(self, kind: str) -> tuple[Finding, ...]:
-        """The findings of one kind (see :data:`KINDS`)."""
+        """The findings of one kind (see `KINDS`)."""
         return tuple(f for f in self.findings if f.kind == kind)
 
     def __str__(self) -> str:
@@ -127,8 +127,6 @@ def check_contract(
     """
     if client is not None:
         return client._run(contract_flow(client.root))
-    from ._client import Client
-
     with Client(base_url) as own:
         return own._run(contract_flow(own.root))
 
@@ -139,8 +137,6 @@ async def acheck_contract(
     """The same check as :func:`check_contract`, with an :class:`AsyncClient`."""
     if client is not None:
         return await client._run(contract_flow(client.root))
-    from ._client import AsyncClient
-
     async with AsyncClient(base_url) as own:
         return await own._run(contract_flow(own.root))
 
@@ -371,7 +367,7 @@ class _Checker:
         if type(None) in typing.get_args(tp):
             return None
         if _is_link(tp):
-            return self.root.resource_url(_LINK_COLLECTION[typing.get_args(tp)[0]], 1)
+            return self.root.resource_url(collection_of(typing.get_args(tp)[0]), 1)
         if typing.get_origin(tp) is tuple:
             return []
         return _NEUTRAL_OF[tp]
@@ -382,11 +378,6 @@ _NEUTRAL_OF: Final[dict[Any, Any]] = {
     str: "",
     bool: False,
     datetime: _NEUTRAL_DATETIME,
-}
-_LINK_COLLECTION: Final[dict[Any, str]] = {
-    Package: "packages",
-    Grid: "grids",
-    Category: "categories",
 }
 _TYPES_CACHE: dict[type, dict[str, Any]] = {}
 

@@ -27,16 +27,12 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from ._exceptions import PayloadError
 from ._links import parse_resource_link
 from ._models import Category, Grid, Link, Package, SearchResult
+from ._registry import COLLECTIONS, collection_of
 
 __all__ = ["Converter", "get_converter"]
 
 T = TypeVar("T")
 MODELS: Final = (Category, Grid, Package, SearchResult)
-_COLLECTION_OF: Final[dict[type, str]] = {
-    Package: "packages",
-    Grid: "grids",
-    Category: "categories",
-}
 _LINK_CACHE_LIMIT: Final = 200_000
 
 
@@ -154,7 +150,7 @@ class Converter:
 
     def __init__(self, *, strict: bool = False) -> None:
         self.strict = strict
-        self._links: dict[str, dict[str, Link[Any]]] = {c: {} for c in _COLLECTION_OF.values()}
+        self._links: dict[str, dict[str, Link[Any]]] = {c: {} for c in COLLECTIONS}
         self._strings: dict[str, str] = {}
         self._commits: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._fast: dict[type, Callable[[object], Any]] = {}
@@ -265,11 +261,11 @@ class Converter:
         return link
 
     def _structure_link(self, value: object, link_type: type) -> Link[Any]:
-        return self._link(value, _COLLECTION_OF[typing.get_args(link_type)[0]])
+        return self._link(value, collection_of(typing.get_args(link_type)[0]))
 
     def _structure_link_tuple(self, value: object, tuple_type: type) -> tuple[Link[Any], ...]:
         _expect(value, list, "array")
-        collection = _COLLECTION_OF[typing.get_args(typing.get_args(tuple_type)[0])[0]]
+        collection = collection_of(typing.get_args(typing.get_args(tuple_type)[0])[0])
         items: list[object] = value  # type: ignore[assignment]
         out = []
         for index, item in enumerate(items):
@@ -408,10 +404,10 @@ def _fast_source(model: type, *, strict: bool) -> str:
             lines.append(f"    if {bad}: raise Bad({field.name!r})")
             lines.append(f"    {x} = tuple(map(strings, {v}, {v}))")
         elif _is_link(tp):
-            collection = _COLLECTION_OF[typing.get_args(tp)[0]]
+            collection = collection_of(typing.get_args(tp)[0])
             lines.append(f"    {x} = link_{collection}({v}) or parse_link({v}, {collection!r})")
         elif _is_link_tuple(tp):
-            collection = _COLLECTION_OF[typing.get_args(typing.get_args(tp)[0])[0]]
+            collection = collection_of(typing.get_args(typing.get_args(tp)[0])[0])
             lines.append(f"    if type({v}) is not list: raise Bad({field.name!r})")
             lines.append(f"    {x} = tuple(map(link_{collection}, {v}))")
             # A miss (a link not seen yet) is parsed, and cached, one by one.

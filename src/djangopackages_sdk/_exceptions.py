@@ -20,10 +20,8 @@ Misuse (a bad argument) raises the usual ``ValueError`` / ``TypeError`` instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ._pagination import SkippedRows
+import attrs
 
 __all__ = [
     "DeadlineExceededError",
@@ -36,6 +34,7 @@ __all__ = [
     "PaginationError",
     "PayloadError",
     "RateLimitedError",
+    "SkippedRows",
     "TransportError",
 ]
 
@@ -168,3 +167,12 @@ class IncompleteCrawlError(DjangoPackagesError):
     def __init__(self, url: str, message: str, *, skipped: Sequence[SkippedRows]) -> None:
         super().__init__(url, message)
         self.skipped = tuple(skipped)
+
+
+@attrs.frozen
+class SkippedRows:
+    """Rows a crawl could not read: ``limit`` rows from ``offset``, and why."""
+
+    offset: int
+    limit: int
+    error: DjangoPackagesError

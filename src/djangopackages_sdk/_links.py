@@ -9,15 +9,13 @@ poisoned record cannot send the client anywhere else.
 from __future__ import annotations
 
 import re
-from typing import Final, Literal
+from typing import Final
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit
 
 import attrs
 
 from ._exceptions import ForeignURLError
 
-Collection = Literal["packages", "grids", "categories"]
-COLLECTIONS: Final[tuple[Collection, ...]] = ("packages", "grids", "categories")
 DEFAULT_BASE_URL: Final = "https://djangopackages.org/api/v4/"
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 

@@ -3,20 +3,33 @@
 Every class is a frozen, slotted attrs class: hashable, comparable, picklable and
 printable. Field names and order follow the API's JSON exactly; the converter in
 ``_convert.py`` owns every serialisation rule, so nothing here knows about JSON.
-No attribute ever triggers a network call: relations are :class:`Link` values that
+No attribute ever triggers a network call: relations are `Link` values that
 a client resolves only when asked (``Client.resolve``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar, get_args
 
 import attrs
 
-__all__ = ["Category", "Grid", "Link", "Package", "Resource", "SearchResult"]
+__all__ = [
+    "Category",
+    "CollectionName",
+    "Grid",
+    "Link",
+    "Package",
+    "Resource",
+    "ResourceT",
+    "SearchResult",
+]
+
+CollectionName = Literal["packages", "grids", "categories"]
+"""The name of a collection, as in its URL (``/api/v4/packages/``)."""
 
 ResourceT = TypeVar("ResourceT", "Category", "Grid", "Package")
+"""The one type variable for "a resource model": Package, Grid or Category."""
 
 
 @attrs.frozen(repr=False)
@@ -32,18 +45,13 @@ class Link(Generic[ResourceT]):
     id: int
 
     @property
-    def collection(self) -> Literal["packages", "grids", "categories"]:
+    def collection(self) -> CollectionName:
         """The collection the link points into: ``packages``, ``grids`` or ``categories``."""
         segment = self.url.rstrip("/").rsplit("/", 2)[-2]
-        if segment == "packages":
-            return "packages"
-        if segment == "grids":
-            return "grids"
-        if segment == "categories":
-            return "categories"
-        raise ValueError(
-            f"not a resource link: {self.url}"
-        )  # pragma: no cover - links are validated
+        for name in get_args(CollectionName):
+            if segment == name:
+                return name  # type: ignore[no-any-return]
+        raise ValueError(f"not a resource link: {self.url}")  # pragma: no cover - validated
 
     def __repr__(self) -> str:
         return f"Link({self.url!r})"
@@ -110,9 +118,9 @@ class Package:
 class SearchResult:
     """One hit of ``/search/``: a package or a grid.
 
-    Unlike :class:`Package`, ``category`` is a category *title* (not a link),
+    Unlike `Package`, ``category`` is a category *title* (not a link),
     ``absolute_url`` is a site path (not an API URL) and ``participants`` is one
-    comma-separated string, as the API sends it; :attr:`participant_logins`
+    comma-separated string, as the API sends it; `participant_logins`
     splits it.
     """
 
@@ -144,4 +152,4 @@ class SearchResult:
 
 
 Resource = Package | Grid | Category
-"""Any resource a :class:`Link` can point at."""
+"""Any resource a `Link` can point at: the one alias for "a resource"."""

@@ -1,51 +1,42 @@
-"""What ``Client`` and ``AsyncClient`` share: configuration, the identity map and
-every operation (lookup, search, resolution planning, catalogue), written once
-as fetch-yielding flows (see ``_core.py``). The clients add only the I/O."""
+"""Every operation both clients offer, written once as fetch-yielding flows.
+
+`Operations` holds a client's configuration, its identity map and the flows
+of lookup, search, relation resolution (with its request plan) and the
+catalogue. `Client` and `AsyncClient` inherit it and add only the I/O that
+drives the flows (see `_protocol.py`).
+"""
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, TypeVar, cast
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
 
 from ._catalog import Catalog
-from ._convert import Converter, get_converter
-from ._core import (
-    DEFAULT_TIMEOUT,
+from ._config import (
+    DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_ROWS_PER_REQUEST,
     CallOptions,
-    Emit,
-    Fetch,
-    FetchResult,
-    Flow,
-    RateLimiter,
     RetryEvent,
-    RetryPolicy,
     Settings,
-    default_user_agent,
-    fetch_one,
-    gather,
 )
+from ._convert import Converter, get_converter
+from ._crawl import Crawl, OnError
 from ._exceptions import DjangoPackagesError, NotFoundError, PayloadError
-from ._links import COLLECTIONS, DEFAULT_BASE_URL, ApiRoot, Collection
-from ._models import Category, Grid, Link, Package, SearchResult
-from ._pagination import Checkpoint, Crawl, OnError
+from ._identity import IdentityMap
+from ._links import DEFAULT_BASE_URL, ApiRoot
+from ._models import Category, CollectionName, Link, ResourceT, SearchResult
+from ._pages import Checkpoint
+from ._protocol import Fetch, Flow, collect, fetch_one, gather
+from ._registry import BY_COLLECTION, COLLECTIONS, as_id, model_of
 
-M = TypeVar("M", Package, Grid, Category)
-Resource = Package | Grid | Category
-
-MODEL_OF: Final[dict[str, type[Package] | type[Grid] | type[Category]]] = {
-    "packages": Package,
-    "grids": Grid,
-    "categories": Category,
-}
-DEFAULT_MAX_IN_FLIGHT: Final = 4
-DEFAULT_ROWS_PER_REQUEST: Final = 250
+__all__ = ["Operations"]
 
 
-class ClientBase:
+class Operations:
     """Configuration, identity map and operations shared by both clients."""
 
     def __init__(
@@ -66,33 +57,23 @@ class ClientBase:
         bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
         http_timeout: httpx.Timeout | None = None,
     ) -> None:
-        if max_in_flight < 1:
-            raise ValueError("max_in_flight must be at least 1")
-        if bulk_rows_per_request < 1:
-            raise ValueError("bulk_rows_per_request must be at least 1")
+        self._settings = Settings.build(
+            timeout=timeout,
+            headers=headers,
+            user_agent=user_agent,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            retry_backoff_cap=retry_backoff_cap,
+            retry_after_cap=retry_after_cap,
+            on_retry=on_retry,
+            max_in_flight=max_in_flight,
+            requests_per_second=requests_per_second,
+            bulk_rows_per_request=bulk_rows_per_request,
+            http_timeout=http_timeout,
+        )
         self.root = ApiRoot.parse(base_url)
         self.converter: Converter = get_converter(strict)
-        if timeout is None:
-            resolved_timeout = http_timeout if http_timeout is not None else DEFAULT_TIMEOUT
-        else:
-            resolved_timeout = (
-                timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-            )
-        all_headers = {"Accept": "application/json", "User-Agent": default_user_agent(user_agent)}
-        all_headers.update(headers or {})
-        self._settings = Settings(
-            retry=RetryPolicy(max_retries, retry_backoff, retry_backoff_cap, retry_after_cap),
-            max_in_flight=max_in_flight,
-            limiter=RateLimiter(requests_per_second) if requests_per_second else None,
-            on_retry=on_retry,
-            headers=all_headers,
-            timeout=resolved_timeout,
-        )
-        self.bulk_rows_per_request = bulk_rows_per_request
-        self._identity: dict[str, Resource] = {}
-        self._slugs: dict[tuple[str, str], str] = {}
-        self._counts: dict[str, int] = {}
-        self._identity_lock = threading.Lock()
+        self._identity = IdentityMap()
 
     @property
     def base_url(self) -> str:
@@ -109,10 +90,17 @@ class ClientBase:
         """The ``User-Agent`` header sent with each request."""
         return self._settings.headers["User-Agent"]
 
+    @property
+    def bulk_rows_per_request(self) -> int:
+        """Rows one extra request is worth, in `plan`'s bulk-versus-detail rule."""
+        return self._settings.bulk_rows_per_request
+
     # -- the identity map --------------------------------------------------------------
-    def cached(self, link: Link[M]) -> M | None:
+    def cached(self, link: Link[ResourceT]) -> ResourceT | None:
         """The resource behind ``link`` if this client already loaded it, else None."""
-        return cast("M | None", self._identity.get(link.url))
+        if not self.root.contains(link.url):
+            return None
+        return cast("ResourceT | None", self._identity.get(link.collection, link.id))
 
     @property
     def cache_size(self) -> int:
@@ -121,53 +109,15 @@ class ClientBase:
 
     def clear_cache(self) -> None:
         """Forget every loaded resource, so the next lookups fetch fresh data."""
-        with self._identity_lock:
-            self._identity.clear()
-            self._slugs.clear()
-            self._counts.clear()
+        self._identity.clear()
 
-    def _store(self, item: Any) -> Any:
-        """Put a loaded resource in the identity map and return the instance to use."""
-        (kept,) = self._store_many([item])
-        return kept
-
-    def _store_many(self, items: list[Any]) -> list[Any]:
-        """Put loaded resources (of one collection) in the identity map.
-
-        Returns the instances to use: an equal instance already there is kept (so
-        callers that raced for the same URL share one object); a changed one is
-        replaced (fresher data wins).
-        """
-        if not items:
-            return items
-        collection = _collection_of(items[0])
-        prefix = self.root.collection_url(collection)
-        identity = self._identity
-        slugs = None if collection == "categories" else self._slugs
-        kept = []
-        with self._identity_lock:
-            for item in items:
-                url = f"{prefix}{item.id}/"
-                known = identity.get(url)
-                if known is not None and known == item:
-                    kept.append(known)
-                    continue
-                identity[url] = item
-                if slugs is not None:
-                    slugs[(collection, item.slug)] = url
-                kept.append(item)
-        return kept
-
-    def _note_count(self, collection: str) -> Callable[[int], None]:
-        def note(count: int) -> None:
-            self._counts[collection] = count
-
-        return note
+    def _known(self, link: Link[Any]) -> bool:
+        return self._identity.get(link.collection, link.id) is not None
 
     # -- operations ----------------------------------------------------------------------
     def _crawl(
         self,
-        collection: Collection,
+        collection: CollectionName,
         *,
         page_size: int | None,
         checkpoint: Checkpoint | None,
@@ -178,36 +128,37 @@ class ClientBase:
         if expected_rows is None:
             # A count this client read before is a good guess of the size: the
             # crawl then reads every row in its first round.
-            expected_rows = self._counts.get(collection, 0)
+            expected_rows = self._identity.count(collection) or 0
         return Crawl(
             root=self.root,
             collection=collection,
-            model=MODEL_OF[collection],
+            model=model_of(collection),
             converter=self.converter,
-            store=self._store_many,
+            store=self._identity.store_many,
             max_in_flight=self._settings.max_in_flight,
             page_size=page_size,
             checkpoint=checkpoint,
             on_error=on_error,
             options=options,
-            on_count=self._note_count(collection),
+            on_count=functools.partial(self._identity.note_count, collection),
             default_retries=self._settings.retry.max_retries,
             expected_rows=expected_rows,
         )
 
-    def _get_op(self, collection: Collection, key: int | str, options: CallOptions) -> Flow[Any]:
+    def _get_op(
+        self, collection: CollectionName, key: int | str, options: CallOptions
+    ) -> Flow[Any]:
         if isinstance(key, bool) or not isinstance(key, int | str):
             raise TypeError(f"look up by int id or str slug, not {type(key).__name__}")
         if isinstance(key, str) and not key:
             raise ValueError("an empty slug matches nothing")
-        resource_id = _as_id(key)
+        resource_id = as_id(key)
         if resource_id is not None:
-            url = self.root.resource_url(collection, resource_id)
-            hit = self._identity.get(url)
+            hit = self._identity.get(collection, resource_id)
             if hit is not None:
                 return hit
-            return (yield from self._load(url, options))
-        if collection == "categories":
+            return (yield from self._load(self.root.resource_url(collection, resource_id), options))
+        if not BY_COLLECTION[collection].slug_lookup:
             # The API finds categories by id only: look the slug up in the short list,
             # or in the identity map when it already holds every category.
             local = self._category_by_slug(str(key))
@@ -216,7 +167,7 @@ class ClientBase:
             items = yield from collect(
                 self._crawl(
                     collection, page_size=None, checkpoint=None, on_error="raise", options=options
-                )
+                ).run()
             )
             matches = sorted((c for c in items if c.slug == key), key=lambda c: c.id)
             if not matches:
@@ -224,18 +175,17 @@ class ClientBase:
                     self.root.collection_url(collection), f"no category with slug {key!r}"
                 )
             return matches[0]
-        known = self._slugs.get((collection, str(key)))
-        if known is not None and known in self._identity:
-            return self._identity[known]
+        known = self._identity.by_slug(collection, str(key))
+        if known is not None:
+            return known
         return (yield from self._load(self.root.detail_url(collection, key), options))
 
     def _category_by_slug(self, slug: str) -> Category | None:
-        prefix = self.root.collection_url("categories")
-        known = [item for url, item in list(self._identity.items()) if url.startswith(prefix)]
-        if len(known) != self._counts.get("categories"):
+        known = cast("list[Category]", self._identity.rows("categories"))
+        if len(known) != self._identity.count("categories"):
             return None
         matches = sorted((c for c in known if c.slug == slug), key=lambda c: c.id)
-        return matches[0] if matches else None  # type: ignore[return-value]
+        return matches[0] if matches else None
 
     def _load(self, url: str, options: CallOptions) -> Flow[Any]:
         (item,) = yield from self._load_many([url], options)
@@ -253,11 +203,13 @@ class ClientBase:
             structure(item, SearchResult, url=url, path=f"$[{i}]") for i, item in enumerate(data)
         ]
 
-    def _resolve_op(self, link: Link[M], options: CallOptions) -> Flow[M]:
+    def _resolve_op(self, link: Link[ResourceT], options: CallOptions) -> Flow[ResourceT]:
         (item,) = yield from self._resolve_many_op([link], options)
         return item
 
-    def _resolve_many_op(self, links: Iterable[Link[M]], options: CallOptions) -> Flow[list[M]]:
+    def _resolve_many_op(
+        self, links: Iterable[Link[ResourceT]], options: CallOptions
+    ) -> Flow[list[ResourceT]]:
         wanted = list(links)
         missing: dict[str, dict[str, Link[Any]]] = {}
         checked: set[str] = set()
@@ -268,11 +220,12 @@ class ClientBase:
                 continue
             checked.add(link.url)
             self.root.check(link.url)  # no request leaves for a foreign link
-            if link.url not in self._identity:
+            if not self._known(link):
                 missing.setdefault(link.collection, {})[link.url] = link
         if missing:
             yield from self._fill(missing, options)
-        return [cast("M", self._identity[link.url]) for link in wanted]
+        get = self._identity.get
+        return [cast("ResourceT", get(link.collection, link.id)) for link in wanted]
 
     def plan(self, collection: str, missing: int) -> str:
         """How ``resolve_many`` fetches ``missing`` unloaded links of one collection.
@@ -288,29 +241,34 @@ class ClientBase:
           are missing: read the listing's first page, which reveals ``count``
           and may hold them all, then plan again for the rest.
         """
-        count = self._counts.get(collection)
+        count = self._identity.count(collection)
         if count is None:
             return "list-first" if missing >= 2 else "detail"
         return (
             "bulk"
-            if missing >= 2 and missing > 1 + count / self.bulk_rows_per_request
+            if missing >= 2 and missing > 1 + count / self._settings.bulk_rows_per_request
             else "detail"
         )
 
     def _fill(self, missing: dict[str, dict[str, Link[Any]]], options: CallOptions) -> Flow[None]:
         yield from gather(
-            [
-                self._fetch_links(collection, list(urls), options)
-                for collection, urls in missing.items()
-            ]
+            [self._fetch_links(collection, links, options) for collection, links in missing.items()]
         )
         # A listing can miss a link (deleted since, or a row it skipped): fetch those directly.
-        leftovers = [url for urls in missing.values() for url in urls if url not in self._identity]
+        leftovers = [
+            url
+            for links in missing.values()
+            for url, link in links.items()
+            if not self._known(link)
+        ]
         if leftovers:
             yield from self._load_many(leftovers, options)
 
-    def _fetch_links(self, collection: str, urls: list[str], options: CallOptions) -> Flow[None]:
-        """Load the resources behind ``urls`` (one collection) by the plan of :meth:`plan`."""
+    def _fetch_links(
+        self, collection: str, links: dict[str, Link[Any]], options: CallOptions
+    ) -> Flow[None]:
+        """Load the resources behind ``links`` (one collection) by the plan of `plan`."""
+        urls = list(links)
         decision = self.plan(collection, len(urls))
         if decision == "detail":
             yield from self._load_many(urls, options)
@@ -322,12 +280,12 @@ class ClientBase:
         # (linked rows are spread over the collection; slices past its end come
         # back empty at no cost), so that most collections take one round.
         crawl = self._crawl(
-            cast(Collection, collection),
+            cast(CollectionName, collection),
             page_size=None,
             checkpoint=None,
             on_error="skip",
             options=options,
-            expected_rows=self._counts.get(collection) or 2 * len(urls),
+            expected_rows=self._identity.count(collection) or 2 * len(urls),
         )
         by_detail: list[str] = []
 
@@ -335,13 +293,13 @@ class ClientBase:
             # After the first round `count` is known: plan again for the links left.
             if decision != "list-first" or rounds != 1:
                 return False
-            still = [url for url in urls if url not in self._identity]
+            still = [url for url, link in links.items() if not self._known(link)]
             if still and self.plan(collection, len(still)) == "bulk":
                 return False
             by_detail.extend(still)
             return True
 
-        yield from collect(crawl, stop=replan)
+        yield from collect(crawl.run(), stop=replan)
         if by_detail:
             yield from self._load_many(by_detail, options)
 
@@ -357,55 +315,16 @@ class ClientBase:
         """Structure a detail body and store it (runs inside the shared fetch, so that
         callers coalesced on one URL never see it missing from the identity map)."""
         collection, key = url.rstrip("/").rsplit("/", 2)[-2:]
-        item = self.converter.structure(data, MODEL_OF[collection], url=url)
-        if _as_id(key) not in (None, item.id):
+        item = self.converter.structure(data, model_of(collection), url=url)
+        if as_id(key) not in (None, item.id):
             raise PayloadError(url, f"asked for {url} but got id {item.id}", path="$.id")
-        return self._store(item)
+        (kept,) = self._identity.store_many([item])
+        return kept
 
     def _catalog_op(self, options: CallOptions) -> Flow[Catalog]:
         crawls = [
             self._crawl(c, page_size=None, checkpoint=None, on_error="raise", options=options)
             for c in COLLECTIONS
         ]
-        packages, grids, categories = yield from gather([collect(c) for c in crawls])
+        packages, grids, categories = yield from gather([collect(c.run()) for c in crawls])
         return Catalog(self.root.url, tuple(packages), tuple(grids), tuple(categories))
-
-
-def collect(crawl: Crawl[Any], stop: Callable[[int], bool] | None = None) -> Flow[list[Any]]:
-    """Run a crawl and return its rows, in order.
-
-    ``stop(rounds)``, asked before each round of requests after the first
-    (``rounds`` counts those already made), ends the crawl early when it says so.
-    """
-    flow = crawl.run()
-    items: list[Any] = []
-    reply: list[FetchResult] | None = None
-    rounds = 0
-    while True:
-        try:
-            action = flow.send(reply)
-        except StopIteration:
-            return items
-        if isinstance(action, Emit):
-            items.extend(action.value.items)
-            reply = None
-            continue
-        if rounds and stop is not None and stop(rounds):
-            flow.close()
-            return items
-        rounds += 1
-        reply = yield action
-
-
-def _as_id(key: int | str) -> int | None:
-    if isinstance(key, int):
-        return key
-    return int(key) if key.isascii() and key.isdigit() else None
-
-
-def _collection_of(item: Resource) -> str:
-    if isinstance(item, Package):
-        return "packages"
-    if isinstance(item, Grid):
-        return "grids"
-    return "categories"

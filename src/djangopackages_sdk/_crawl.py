@@ -12,109 +12,46 @@ The API pages with ``limit``/``offset`` over rows ordered by ``-id``. A crawl:
    next slice) and keeps reading past the planned end while the server still
    reports a ``next`` page (rows pushed past the end by insertions);
 5. isolates rows that make a page fail by bisecting the page, yields every
-   healthy row and reports the rest in :attr:`Crawl.skipped`.
+   healthy row and reports the rest in `Crawl.skipped`.
 
-Everything here is pure: I/O happens in the client that drives :meth:`Crawl.run`.
+Everything here is pure: I/O happens in the client that drives `Crawl.run`.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import math
 from collections.abc import Callable, Generator, Iterator
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal
 from urllib.parse import urlsplit
 
 import attrs
 
+from ._config import NO_OPTIONS, CallOptions
 from ._convert import Converter
-from ._core import NO_OPTIONS, CallOptions, Emit, Fetch, FetchResult, bulk_allocation
 from ._exceptions import (
     DjangoPackagesError,
     HTTPStatusError,
     IncompleteCrawlError,
     PaginationError,
     PayloadError,
+    SkippedRows,
 )
 from ._links import ApiRoot, page_window
+from ._models import ResourceT
+from ._pages import Checkpoint, Page
+from ._protocol import CrawlFlow, Emit, Fetch, FetchResult
+from ._request import bulk_allocation
+from ._slices import DEFAULT_FIRST_PAGE, staggered_slices
 
-__all__ = ["Checkpoint", "Crawl", "Page", "SkippedRows"]
+__all__ = ["Crawl", "OnError"]
 
-M = TypeVar("M")
 logger: Final = logging.getLogger("djangopackages_sdk")
 
-DEFAULT_FIRST_PAGE: Final = 100
-"""Rows in the first request of a crawl without an explicit page size."""
-MAX_SLICE: Final = 2_000
-"""Largest slice a planned crawl asks for in one request."""
 MAX_BISECT_FAILURES: Final = 64
 _MAX_REPAIRS: Final = 8
 
 OnError = Literal["raise", "skip"]
-
-
-@attrs.frozen
-class SkippedRows:
-    """Rows a crawl could not read: ``limit`` rows from ``offset``, and why."""
-
-    offset: int
-    limit: int
-    error: DjangoPackagesError
-
-
-@attrs.frozen
-class Checkpoint:
-    """Where a crawl stands, small and JSON-serialisable, to resume it later.
-
-    ``offset`` is the position after the last page handed out, ``last_id`` the id
-    of the last row read (rows at or above it are not yielded again), ``seen``
-    how many distinct rows were yielded.
-    """
-
-    collection: str
-    offset: int
-    page_size: int | None
-    last_id: int | None
-    seen: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """The checkpoint as a JSON-ready dict."""
-        return attrs.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
-        """Rebuild a checkpoint saved with :meth:`to_dict`."""
-        try:
-            return cls(
-                collection=str(data["collection"]),
-                offset=int(data["offset"]),
-                page_size=None if data.get("page_size") is None else int(data["page_size"]),
-                last_id=None if data.get("last_id") is None else int(data["last_id"]),
-                seen=int(data.get("seen", 0)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not a crawl checkpoint: {data!r}") from exc
-
-
-@attrs.frozen
-class Page(Generic[M]):
-    """One page of a listing, as handed out by ``list(...).pages()``.
-
-    ``items`` holds the rows not seen before in this crawl; ``count`` is the
-    collection's size as the server reported it with this page.
-    """
-
-    items: tuple[M, ...]
-    offset: int
-    """Position of the page's first new row in the listing, as the server saw it."""
-    count: int
-
-    def __iter__(self) -> Iterator[M]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
 
 
 @attrs.frozen
@@ -125,30 +62,27 @@ class _Fatal:
 
 
 @attrs.define
-class _Slice(Generic[M]):
+class _Slice(Generic[ResourceT]):
     offset: int
     count: int
     next: str | None
     ids: list[int | None]
-    models: list[M | None]
+    models: list[ResourceT | None]
     bisected: bool = False
     """Assembled from bisected parts: its rows may have gaps by design."""
 
 
-CrawlFlow = Generator["Fetch | Emit[Page[M]]", "list[FetchResult] | None", None]
-
-
-class Crawl(Generic[M]):
-    """The pure state machine of one listing; drive :meth:`run` to read it."""
+class Crawl(Generic[ResourceT]):
+    """The pure state machine of one listing; drive `run` to read it."""
 
     def __init__(
         self,
         *,
         root: ApiRoot,
         collection: str,
-        model: type[M],
+        model: type[ResourceT],
         converter: Converter,
-        store: Callable[[list[M]], list[M]],
+        store: Callable[[list[ResourceT]], list[ResourceT]],
         max_in_flight: int,
         page_size: int | None = None,
         checkpoint: Checkpoint | None = None,
@@ -166,9 +100,9 @@ class Crawl(Generic[M]):
             raise ValueError(f"checkpoint is for {checkpoint.collection}, not {collection}")
         self.root = root
         self.collection = collection
-        self.model = model
+        self.model: type[ResourceT] = model
         self.converter = converter
-        self.store = store
+        self.store: Callable[[list[ResourceT]], list[ResourceT]] = store
         self.max_in_flight = max(1, max_in_flight)
         self.page_size = (
             page_size if page_size is not None else (checkpoint.page_size if checkpoint else None)
@@ -214,7 +148,7 @@ class Crawl(Generic[M]):
         )
 
     # -- the algorithm ---------------------------------------------------------------
-    def run(self) -> CrawlFlow[M]:
+    def run(self) -> CrawlFlow[ResourceT]:
         """Yield fetches and pages until the collection is read."""
         first_limit = self.page_size or DEFAULT_FIRST_PAGE
         planned = [(self._position, first_limit)]
@@ -277,7 +211,7 @@ class Crawl(Generic[M]):
 
     def _read_many(
         self, planned: list[tuple[int, int]], *, starting: bool = False
-    ) -> Generator[Fetch, list[FetchResult], list[_Slice[M]]]:
+    ) -> Generator[Fetch, list[FetchResult], list[_Slice[ResourceT]]]:
         windows = [
             self._request_window(offset, limit, starting and index == 0)
             for index, (offset, limit) in enumerate(planned)
@@ -296,8 +230,8 @@ class Crawl(Generic[M]):
                 slices.append(result)
         return slices
 
-    def _parse_page(self, url: str, data: Any) -> _Slice[M] | _Fatal:
-        """Structure a page as soon as it arrives (see ``Fetch.parse``)."""
+    def _parse_page(self, url: str, data: Any) -> _Slice[ResourceT] | _Fatal:
+        """Structure a page as soon as it arrives (see `Fetch.parsers`)."""
         window = page_window(url)
         assert window is not None  # the crawl built this URL
         limit, offset = window
@@ -311,10 +245,12 @@ class Crawl(Generic[M]):
     def _url(self, offset: int, limit: int) -> str:
         return self.root.list_url(self.collection, limit=limit, offset=offset)
 
-    def _emit(self, piece: _Slice[M]) -> Generator[Fetch | Emit[Page[M]], Any, _Slice[M]]:
+    def _emit(
+        self, piece: _Slice[ResourceT]
+    ) -> Generator[Fetch | Emit[Page[ResourceT]], Any, _Slice[ResourceT]]:
         piece = yield from self._repair(piece)
         self._note_count(piece.count)
-        fresh: list[M] = []
+        fresh: list[ResourceT] = []
         seen = self._seen
         last_id = self._last_id
         first_new: int | None = None
@@ -336,7 +272,9 @@ class Crawl(Generic[M]):
         yield Emit(Page(tuple(fresh), start, piece.count))
         return piece
 
-    def _repair(self, piece: _Slice[M]) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
+    def _repair(
+        self, piece: _Slice[ResourceT]
+    ) -> Generator[Fetch, list[FetchResult], _Slice[ResourceT]]:
         """Re-read a slice from further back until it overlaps what came before."""
         step = 1
         for _ in range(_MAX_REPAIRS):
@@ -369,7 +307,7 @@ class Crawl(Generic[M]):
     # -- failures --------------------------------------------------------------------
     def _recover(
         self, offset: int, limit: int, error: DjangoPackagesError
-    ) -> Generator[Fetch, list[FetchResult], _Slice[M]]:
+    ) -> Generator[Fetch, list[FetchResult], _Slice[ResourceT]]:
         """Bisect a failing page to isolate the rows that make it fail."""
         if not _is_row_failure(error):
             raise error
@@ -382,7 +320,7 @@ class Crawl(Generic[M]):
             self._alive = True
         parts = yield from self._bisect(offset, limit, error)
         ids: list[int | None] = []
-        models: list[M | None] = []
+        models: list[ResourceT | None] = []
         for part in parts:
             if part is None:  # one skipped row: keep its place so positions stay right
                 ids.append(None)
@@ -399,7 +337,7 @@ class Crawl(Generic[M]):
 
     def _bisect(
         self, offset: int, limit: int, error: DjangoPackagesError
-    ) -> Generator[Fetch, list[FetchResult], list[_Slice[M] | None]]:
+    ) -> Generator[Fetch, list[FetchResult], list[_Slice[ResourceT] | None]]:
         self._bisect_failures += 1
         if self._bisect_failures > MAX_BISECT_FAILURES:
             raise error
@@ -418,7 +356,7 @@ class Crawl(Generic[M]):
         options = attrs.evolve(self.options, max_retries=min(1, configured))
         results = yield Fetch(tuple(self._url(o, n) for o, n in parts), options)
         self.requests += 2
-        out: list[_Slice[M] | None] = []
+        out: list[_Slice[ResourceT] | None] = []
         for (o, n), result in zip(parts, results, strict=True):
             if isinstance(result, DjangoPackagesError):
                 if not _is_row_failure(result):
@@ -429,7 +367,7 @@ class Crawl(Generic[M]):
         return out
 
     # -- parsing ---------------------------------------------------------------------
-    def _parse(self, url: str, offset: int, limit: int, data: Any) -> _Slice[M]:
+    def _parse(self, url: str, offset: int, limit: int, data: Any) -> _Slice[ResourceT]:
         count, next_url, rows = _envelope(url, data)
         self._check_next(url, offset, next_url)
         with bulk_allocation(len(rows) * 256):
@@ -458,38 +396,6 @@ class Crawl(Generic[M]):
             raise PaginationError(
                 url, f"'next' {verb} (offset {window[1]} after {offset}): {next_url[:200]!r}"
             )
-
-
-STAGGER: Final = 0.15
-"""Planned slices differ in size by up to ±15% around their mean (see staggered_slices)."""
-
-
-def staggered_slices(start: int, end: int, parallel: int) -> tuple[int, list[tuple[int, int]]]:
-    """Plan ``(offset, limit)`` slices covering ``start``..``end``: ``(mean size, slices)``.
-
-    As few slices as ``parallel`` requests can carry (at most ``MAX_SLICE`` rows
-    each), sized from 15% under the mean to 15% over it in offset order. Equal
-    slices would all arrive together and then wait for the client to parse them one
-    after the other; staggered ones arrive one after another, so the client parses
-    each while the server still works on the larger ones. On the benchmark's server
-    this takes a 5,400-package crawl from about 0.58 s to 0.50 s.
-    """
-    total = end - start
-    if total <= 0:
-        return DEFAULT_FIRST_PAGE, []
-    step = min(MAX_SLICE, max(DEFAULT_FIRST_PAGE, math.ceil(total / parallel)))
-    count = math.ceil(total / step)
-    if count == 1:
-        return step, [(start, total)]
-    weights = [1 + STAGGER * (2 * i / (count - 1) - 1) for i in range(count)]
-    scale = total / sum(weights)
-    plan = []
-    offset = start
-    for index, weight in enumerate(weights):
-        size = end - offset if index == count - 1 else max(1, round(weight * scale))
-        plan.append((offset, size))
-        offset += size
-    return step, plan
 
 
 def _row_id(row: Any) -> int | None:

@@ -1,36 +1,21 @@
-"""The sans-I/O core: request building, retries, decoding and the action protocol.
-
-Every operation of the SDK is a generator that *describes* its I/O and never
-performs it. It yields actions and receives their outcomes:
-
-* :class:`Send` (one HTTP request) and :class:`Sleep` (a pause) come from
-  :func:`request_flow`, the retry loop of one GET;
-* :class:`Fetch` (decoded JSON for several URLs, fetched concurrently where the
-  client can) and :class:`Emit` (a page of results for the caller) come from the
-  higher-level operations in ``_operations.py`` and ``_pagination.py``.
-
-``Client`` and ``AsyncClient`` only drive these generators: one with blocking
-calls and a thread pool, the other with ``await``. The algorithms exist once.
+"""The retrying request: one GET with retries, backoff, ``Retry-After``, rate limit
+and deadline, and what turns its outcome into JSON or an SDK error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import email.utils
-import functools
 import gc
 import json
 import logging
-import random
-import ssl
-import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
-from typing import Any, Final, Generic, TypeAlias, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Final
 
-import attrs
 import httpx
 
+from ._config import CallOptions, RetryEvent, Settings
 from ._exceptions import (
     DeadlineExceededError,
     DjangoPackagesError,
@@ -40,7 +25,17 @@ from ._exceptions import (
     RateLimitedError,
     TransportError,
 )
-from ._version import __version__
+from ._protocol import Fetch, FetchResult, RequestFlow, Send, Sleep
+
+__all__ = [
+    "RETRY_STATUSES",
+    "bulk_allocation",
+    "decode",
+    "parse_retry_after",
+    "request_flow",
+    "settle",
+    "status_error",
+]
 
 try:  # an optional, faster JSON parser (the ``fast`` extra)
     import orjson
@@ -51,177 +46,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 logger: Final = logging.getLogger("djangopackages_sdk")
 
-T = TypeVar("T")
-
-DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504, *range(520, 531)})
 _RETRY_EXCEPTIONS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _SNIPPET: Final = 200
-
-
-@functools.cache
-def shared_ssl_context() -> ssl.SSLContext:
-    """One verifying SSL context for every client the SDK creates.
-
-    Loading the CA bundle costs about 0.1 s; building it once per process keeps
-    short-lived clients (a notebook cell, a bot command) cheap.
-    """
-    return httpx.create_ssl_context()
-
-
-def default_user_agent(extra: str | None = None) -> str:
-    """``djangopackages-sdk/<version> python-httpx/<version>``, plus the caller's contact."""
-    agent = f"djangopackages-sdk/{__version__} python-httpx/{httpx.__version__}"
-    return f"{agent} {extra}" if extra else agent
-
-
-@attrs.frozen
-class RetryEvent:
-    """What ``on_retry`` callbacks receive before each pause."""
-
-    url: str
-    attempt: int
-    """The attempt that failed, counted from 1."""
-    delay: float
-    """Seconds the client will wait before the next attempt."""
-    status: int | None
-    """The status that caused the retry, or None for a transport failure."""
-    error: str
-    """What went wrong, in words."""
-
-
-@attrs.frozen
-class RetryPolicy:
-    """When and how long to wait before repeating an idempotent GET."""
-
-    max_retries: int = 3
-    backoff_base: float = 0.5
-    backoff_cap: float = 8.0
-    retry_after_cap: float = 60.0
-
-    def __attrs_post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be 0 or more")
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter for the given 0-based attempt."""
-        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
-
-
-class RateLimiter:
-    """A requests-per-second ceiling shared by every request of one client (thread-safe)."""
-
-    def __init__(self, per_second: float) -> None:
-        if per_second <= 0:
-            raise ValueError("requests_per_second must be positive")
-        self.interval = 1.0 / per_second
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def reserve(self, now: float) -> float:
-        """Book the next slot; return how long to wait for it."""
-        with self._lock:
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-            return slot - now
-
-
-@attrs.frozen
-class Settings:
-    """Everything a client was configured with that the core needs."""
-
-    retry: RetryPolicy
-    max_in_flight: int
-    limiter: RateLimiter | None
-    on_retry: Callable[[RetryEvent], None] | None
-    headers: dict[str, str]
-    timeout: httpx.Timeout
-
-
-@attrs.frozen
-class CallOptions:
-    """Per-call overrides: retries and an overall deadline (``time.monotonic`` based)."""
-
-    max_retries: int | None = None
-    deadline_at: float | None = None
-
-    @classmethod
-    def make(cls, max_retries: int | None, deadline: float | None) -> CallOptions:
-        """Options for a call starting now; ``deadline`` is in seconds from now."""
-        if max_retries is not None and max_retries < 0:
-            raise ValueError("max_retries must be 0 or more")
-        if deadline is not None and deadline <= 0:
-            raise ValueError("deadline must be positive")
-        return cls(max_retries, None if deadline is None else time.monotonic() + deadline)
-
-
-NO_OPTIONS: Final = CallOptions()
-
-
-# -- actions -----------------------------------------------------------------------
-@attrs.frozen
-class Send:
-    """Send this request; the flow receives the response or the exception raised."""
-
-    request: httpx.Request
-
-
-@attrs.frozen
-class Sleep:
-    """Pause for this many seconds."""
-
-    seconds: float
-
-
-Parser: TypeAlias = Callable[[str, Any], Any]
-
-
-@attrs.frozen
-class Fetch:
-    """GET each URL (concurrently where possible); the flow receives, in order,
-    the decoded JSON or the :class:`DjangoPackagesError` of each.
-
-    ``parsers``, when given (one per URL, or None), turn a decoded body into the
-    value the flow receives, as soon as that body arrives (while other requests
-    are still in flight); an SDK error a parser raises becomes that URL's result.
-    """
-
-    urls: tuple[str, ...]
-    options: CallOptions = NO_OPTIONS
-    parsers: tuple[Parser | None, ...] = ()
-
-    @classmethod
-    def parsed(cls, urls: tuple[str, ...], options: CallOptions, parser: Parser) -> Fetch:
-        """Fetch ``urls`` and run ``parser(url, json)`` on each body on arrival."""
-        return cls(urls, options, (parser,) * len(urls))
-
-    def parser(self, index: int) -> Parser | None:
-        """The parser of URL number ``index``, if any."""
-        return self.parsers[index] if self.parsers else None
-
-    def finish(self, index: int, result: FetchResult) -> FetchResult:
-        """Apply the parser of URL number ``index`` to its result (drivers call this)."""
-        parser = self.parser(index)
-        if parser is None or isinstance(result, DjangoPackagesError):
-            return result
-        try:
-            return parser(self.urls[index], result)
-        except DjangoPackagesError as error:
-            return error
-
-
-@attrs.frozen
-class Emit(Generic[T]):
-    """Hand this value to the caller (a page of a listing) before going on."""
-
-    value: T
-
-
-Outcome: TypeAlias = "httpx.Response | Exception"
-RequestFlow: TypeAlias = Generator["Send | Sleep", "Outcome | None", httpx.Response]
-FetchResult: TypeAlias = Any  # decoded JSON, or the DjangoPackagesError of that URL
-Flow: TypeAlias = Generator[Fetch, list[FetchResult], T]
-"""An operation that fetches and finally returns a value."""
 
 
 def request_flow(
@@ -431,42 +258,3 @@ def status_error(response: httpx.Response, url: str) -> HTTPStatusError:
     return HTTPStatusError(
         url, f"HTTP {status} {reason}", status=status, body_snippet=_snippet(response)
     )
-
-
-def fetch_one(url: str, options: CallOptions = NO_OPTIONS) -> Flow[Any]:
-    """Fetch one URL and return its JSON, raising its error."""
-    (result,) = yield Fetch((url,), options)
-    if isinstance(result, DjangoPackagesError):
-        raise result
-    return result
-
-
-def gather(flows: Sequence[Flow[Any]]) -> Flow[list[Any]]:
-    """Run several flows side by side, merging their fetches into one action per round."""
-    results: list[Any] = [None] * len(flows)
-    pending: dict[int, Fetch] = {}
-    for index, flow in enumerate(flows):
-        try:
-            pending[index] = flow.send(None)  # type: ignore[arg-type]
-        except StopIteration as stop:
-            results[index] = stop.value
-    while pending:
-        order = list(pending.items())
-        options = order[0][1].options
-        urls = tuple(url for _, fetch in order for url in fetch.urls)
-        parsers = tuple(
-            fetch.parsers[i] if fetch.parsers else None
-            for _, fetch in order
-            for i in range(len(fetch.urls))
-        )
-        replies = yield Fetch(urls, options, parsers if any(parsers) else ())
-        position = 0
-        pending = {}
-        for index, fetch in order:
-            share = replies[position : position + len(fetch.urls)]
-            position += len(fetch.urls)
-            try:
-                pending[index] = flows[index].send(share)
-            except StopIteration as stop:
-                results[index] = stop.value
-    return results

@@ -1,0 +1,88 @@
+"""What both clients' collections and page iterators share (the I/O-free part)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic
+
+from ._config import CallOptions
+from ._crawl import Crawl, OnError
+from ._exceptions import SkippedRows
+from ._models import CollectionName, ResourceT
+from ._operations import Operations
+from ._pages import Checkpoint
+
+__all__ = ["CollectionBase", "CrawlState"]
+
+
+class CrawlState(Generic[ResourceT]):
+    """What both page iterators report about their most recent crawl."""
+
+    def __init__(self, start: Callable[[], Crawl[Any]]) -> None:
+        self._start: Callable[[], Crawl[Any]] = start
+        self._crawl: Crawl[ResourceT] | None = None
+
+    def _new_crawl(self) -> Crawl[ResourceT]:
+        self._crawl = self._start()
+        return self._crawl
+
+    @property
+    def count(self) -> int | None:
+        """The collection's size from the first page (None before iteration starts)."""
+        return self._crawl.count if self._crawl else None
+
+    @property
+    def count_changed(self) -> tuple[int, int] | None:
+        """``(count at start, latest count)`` if the collection changed size mid-crawl."""
+        return self._crawl.count_changed if self._crawl else None
+
+    @property
+    def skipped(self) -> tuple[SkippedRows, ...]:
+        """Rows the crawl could not read (offsets and errors)."""
+        return tuple(self._crawl.skipped) if self._crawl else ()
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """Where to resume with ``list(checkpoint=...)`` (None before iteration starts)."""
+        return self._crawl.checkpoint if self._crawl else None
+
+    @property
+    def requests(self) -> int:
+        """List requests the crawl has made so far."""
+        return self._crawl.requests if self._crawl else 0
+
+
+class CollectionBase(Generic[ResourceT]):
+    """A collection of a client: starts its crawls; the subclasses add the I/O."""
+
+    def __init__(self, client: Operations, collection: CollectionName) -> None:
+        self._base = client
+        self.collection = collection
+
+    def _starter(
+        self,
+        page_size: int | None,
+        checkpoint: Checkpoint | dict[str, Any] | None,
+        on_error: OnError,
+        max_retries: int | None,
+        deadline: float | None,
+    ) -> Callable[[], Crawl[ResourceT]]:
+        if isinstance(checkpoint, dict):
+            checkpoint = Checkpoint.from_dict(checkpoint)
+        options = CallOptions.make(max_retries, None)
+
+        def start() -> Crawl[ResourceT]:
+            call = options if deadline is None else CallOptions.make(max_retries, deadline)
+            return self._base._crawl(
+                self.collection,
+                page_size=page_size,
+                checkpoint=checkpoint,
+                on_error=on_error,
+                options=call,
+            )
+
+        start()  # check the arguments now, not at first iteration
+        return start
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._base.root.collection_url(self.collection)}>"

@@ -1,0 +1,322 @@
+"""``AsyncClient``: the asyncio driver of the shared operations.
+
+It drives the flows of `_operations.py` and `_crawl.py` with ``await`` and
+``asyncio`` tasks; it holds no logic of its own beyond how to send, sleep and
+wait (see `_protocol.py` for the contract).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar, cast
+
+import attrs
+import httpx
+
+from ._accessors import CollectionBase, CrawlState
+from ._catalog import Catalog
+from ._config import (
+    DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_ROWS_PER_REQUEST,
+    CallOptions,
+    RetryEvent,
+    shared_ssl_context,
+)
+from ._crawl import Crawl, OnError
+from ._exceptions import DjangoPackagesError
+from ._links import DEFAULT_BASE_URL
+from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
+from ._operations import Operations
+from ._pages import Checkpoint, Page
+from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, RequestFlow, Sleep
+from ._request import request_flow, settle
+
+__all__ = ["AsyncClient", "AsyncCollection", "AsyncPageIterator"]
+
+T = TypeVar("T")
+
+
+@attrs.define
+class _SharedFetch:
+    """One in-flight fetch of the async client and how many callers await it."""
+
+    task: asyncio.Task[FetchResult]
+    waiters: int = 0
+
+
+class AsyncPageIterator(CrawlState[ResourceT]):
+    """Every row of a collection, read lazily with ``async for``; or its `pages`."""
+
+    def __init__(self, client: AsyncClient, start: Callable[[], Crawl[Any]]) -> None:
+        super().__init__(start)
+        self._client = client
+
+    async def __aiter__(self) -> AsyncIterator[ResourceT]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    def pages(self) -> AsyncIterator[Page[ResourceT]]:
+        """The pages themselves: each has ``items``, ``offset`` and ``count``."""
+        return self._client._iterate(self._new_crawl().run())
+
+
+class AsyncCollection(CollectionBase[ResourceT]):
+    """One collection of an `AsyncClient`; the same surface, awaited."""
+
+    def __init__(self, client: AsyncClient, collection: CollectionName) -> None:
+        super().__init__(client, collection)
+        self._client = client
+
+    async def get(
+        self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> ResourceT:
+        """One resource by id or slug (see :meth:`Resource.get`)."""
+        flow = self._client._get_op(self.collection, key, CallOptions.make(max_retries, deadline))
+        return cast(ResourceT, await self._client._run(flow))
+
+    def list(
+        self,
+        *,
+        page_size: int | None = None,
+        checkpoint: Checkpoint | dict[str, Any] | None = None,
+        on_error: OnError = "raise",
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> AsyncPageIterator[ResourceT]:
+        """Every row, newest first, with ``async for`` (see :meth:`Resource.list`)."""
+        return AsyncPageIterator(
+            self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline)
+        )
+
+
+class AsyncClient(Operations):
+    """An asyncio client for the Django Packages API v4: the same surface as `Client`, awaited.
+
+    Args:
+        base_url: The API root every request stays inside; default
+            ``https://djangopackages.org/api/v4/``.
+        http_client: Your own ``httpx.AsyncClient`` (proxies, transports, event hooks). The SDK
+            never closes it, and takes its timeout unless ``timeout`` is given.
+        timeout: Seconds, or an ``httpx.Timeout``, for each request; default
+            connect 5 s, read 30 s.
+        headers: Extra headers sent with every request.
+        user_agent: Appended to the SDK's ``User-Agent`` (your bot's contact, say).
+        max_retries: Retries per request after the first attempt (default 3).
+        retry_backoff: Base of the exponential backoff, in seconds (default 0.5).
+        retry_backoff_cap: Longest pause between two attempts, in seconds (default 8).
+        retry_after_cap: Longest ``Retry-After`` honoured, in seconds (default 60);
+            a longer one raises ``RateLimitedError`` at once.
+        on_retry: Called with a ``RetryEvent`` before each pause.
+        max_in_flight: Requests under way at once (default 4).
+        requests_per_second: A ceiling on the request rate; default none.
+        strict: Treat fields the models do not know as payload errors.
+        bulk_rows_per_request: The bulk-versus-detail rule of ``resolve_many``:
+            rows one extra request is worth (default 250).
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        retry_backoff_cap: float = 8.0,
+        retry_after_cap: float = 60.0,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        requests_per_second: float | None = None,
+        strict: bool = False,
+        bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
+    ) -> None:
+        super().__init__(
+            base_url,
+            timeout=timeout,
+            headers=headers,
+            user_agent=user_agent,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            retry_backoff_cap=retry_backoff_cap,
+            retry_after_cap=retry_after_cap,
+            on_retry=on_retry,
+            max_in_flight=max_in_flight,
+            requests_per_second=requests_per_second,
+            strict=strict,
+            bulk_rows_per_request=bulk_rows_per_request,
+            http_timeout=http_client.timeout if http_client else None,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
+        )
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._inflight: dict[Hashable, _SharedFetch] = {}
+        self.packages: AsyncCollection[Package] = AsyncCollection(self, "packages")
+        self.grids: AsyncCollection[Grid] = AsyncCollection(self, "grids")
+        self.categories: AsyncCollection[Category] = AsyncCollection(self, "categories")
+
+    # -- public surface --------------------------------------------------------------
+    async def search(
+        self, query: str, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> list[SearchResult]:
+        """At most 20 packages and grids matching ``query``, best first."""
+        return await self._run(self._search_op(query, CallOptions.make(max_retries, deadline)))
+
+    async def resolve(
+        self,
+        link: Link[ResourceT],
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> ResourceT:
+        """The resource behind a link: from the identity map, or fetched once."""
+        return await self._run(self._resolve_op(link, CallOptions.make(max_retries, deadline)))
+
+    async def resolve_many(
+        self,
+        links: Iterable[Link[ResourceT]],
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> list[ResourceT]:
+        """The resources behind several links, in order, fetched concurrently."""
+        return await self._run(
+            self._resolve_many_op(links, CallOptions.make(max_retries, deadline))
+        )
+
+    async def catalog(
+        self, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> Catalog:
+        """Every package, grid and category, read concurrently, linked offline."""
+        return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
+
+    async def aclose(self) -> None:
+        """Release the connection pool (unless the httpx client was passed in) and the
+        identity map; loaded models stay valid."""
+        if self._owns_http:
+            await self._http.aclose()
+        # The client and its resources reference each other: without this, a closed
+        # client's whole identity map would wait for a full garbage collection.
+        self.clear_cache()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncClient {self.base_url}>"
+
+    # -- the driver --------------------------------------------------------------------
+    async def _run(self, flow: Flow[T]) -> T:
+        reply: list[FetchResult] | None = None
+        while True:
+            try:
+                fetch = flow.send(reply)  # type: ignore[arg-type]
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            reply = await self._fetch_all(fetch)
+
+    async def _iterate(self, flow: CrawlFlow[ResourceT]) -> AsyncIterator[Page[ResourceT]]:
+        reply: list[FetchResult] | None = None
+        while True:
+            try:
+                action = flow.send(reply)
+            except StopIteration:
+                return
+            if isinstance(action, Emit):
+                reply = None
+                yield action.value
+            else:
+                reply = await self._fetch_all(action)
+
+    async def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
+        calls = (self._fetch_and_finish(fetch, i) for i in range(len(fetch.urls)))
+        return list(await asyncio.gather(*calls))
+
+    async def _fetch_and_finish(self, fetch: Fetch, index: int) -> FetchResult:
+        # Two levels of sharing: callers of one URL share its request; callers that
+        # also share the parser share the parsing, and wait until it is complete.
+        url, parser = fetch.urls[index], fetch.parser(index)
+
+        async def fetch_and_parse() -> FetchResult:
+            outcome = await self._shared(url, lambda: self._fetch_now(url, fetch.options_of(index)))
+            return settle(fetch, index, outcome)
+
+        return await self._shared((url, parser), fetch_and_parse)
+
+    async def _shared(
+        self, key: Hashable, start: Callable[[], Coroutine[Any, Any, FetchResult]]
+    ) -> FetchResult:
+        """Await one task for every caller asking for ``key`` meanwhile.
+
+        A caller cancelled mid-request leaves the task to the others; when the last
+        one leaves, the task is cancelled too, so neither a connection nor an
+        in-flight slot is held for nobody.
+        """
+        shared = self._inflight.get(key)
+        if shared is None or shared.task.get_loop() is not asyncio.get_running_loop():
+            task = asyncio.ensure_future(start())
+            shared = self._inflight[key] = _SharedFetch(task)
+            task.add_done_callback(lambda done: self._forget(key, done))
+        shared.waiters += 1
+        try:
+            return await asyncio.shield(shared.task)
+        except asyncio.CancelledError:
+            if shared.waiters == 1 and not shared.task.done():
+                shared.task.cancel()
+                if self._inflight.get(key) is shared:
+                    del self._inflight[key]
+            raise
+        finally:
+            shared.waiters -= 1
+
+    def _forget(self, key: Hashable, task: asyncio.Task[FetchResult]) -> None:
+        shared = self._inflight.get(key)
+        if shared is not None and shared.task is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # mark it retrieved even if every awaiter was cancelled
+
+    async def _fetch_now(
+        self, url: str, options: CallOptions
+    ) -> httpx.Response | DjangoPackagesError:
+        try:
+            return await self._send(request_flow(self._http, self._settings, url, options))
+        except DjangoPackagesError as error:
+            return error
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self._settings.max_in_flight))
+        return self._slots[1]
+
+    async def _send(self, flow: RequestFlow) -> httpx.Response:
+        outcome: httpx.Response | Exception | None = None
+        while True:
+            try:
+                action = flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(action, Sleep):
+                await asyncio.sleep(action.seconds)
+                outcome = None
+                continue
+            try:
+                async with self._semaphore():
+                    outcome = await self._http.send(action.request)
+            except httpx.HTTPError as exc:
+                outcome = exc

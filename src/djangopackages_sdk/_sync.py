@@ -1,0 +1,322 @@
+"""``Client``: the blocking driver of the shared operations.
+
+It drives the flows of `_operations.py` and `_crawl.py` with blocking calls and a
+small thread pool for concurrent fetches; it holds no logic of its own beyond
+how to send, sleep and wait (see `_protocol.py` for the contract).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, Self, TypeVar, cast
+
+import httpx
+
+from ._accessors import CollectionBase, CrawlState
+from ._catalog import Catalog
+from ._config import (
+    DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_ROWS_PER_REQUEST,
+    CallOptions,
+    RetryEvent,
+    shared_ssl_context,
+)
+from ._crawl import Crawl, OnError
+from ._exceptions import DjangoPackagesError
+from ._links import DEFAULT_BASE_URL
+from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
+from ._operations import Operations
+from ._pages import Checkpoint, Page
+from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, RequestFlow, Sleep
+from ._request import request_flow, settle
+
+__all__ = ["Client", "Collection", "PageIterator"]
+
+T = TypeVar("T")
+
+
+class PageIterator(CrawlState[ResourceT]):
+    """Every row of a collection, read lazily; iterate it or its `pages`.
+
+    Each iteration starts a new crawl; the properties describe the latest one.
+    """
+
+    def __init__(self, client: Client, start: Callable[[], Crawl[Any]]) -> None:
+        super().__init__(start)
+        self._client = client
+
+    def __iter__(self) -> Iterator[ResourceT]:
+        for page in self.pages():
+            yield from page.items
+
+    def pages(self) -> Iterator[Page[ResourceT]]:
+        """The pages themselves: each has ``items``, ``offset`` and ``count``."""
+        return self._client._iterate(self._new_crawl().run())
+
+
+class Collection(CollectionBase[ResourceT]):
+    """One collection (``client.packages``, ``client.grids``, ``client.categories``)."""
+
+    def __init__(self, client: Client, collection: CollectionName) -> None:
+        super().__init__(client, collection)
+        self._client = client
+
+    def get(
+        self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> ResourceT:
+        """One resource by id (``1867``, ``"1867"``) or slug (``"django-otp"``).
+
+        Categories are found by id only; a category slug is looked up in the
+        (short) category list. Answers from the identity map when it can.
+        """
+        flow = self._client._get_op(self.collection, key, CallOptions.make(max_retries, deadline))
+        return cast(ResourceT, self._client._run(flow))
+
+    def list(
+        self,
+        *,
+        page_size: int | None = None,
+        checkpoint: Checkpoint | dict[str, Any] | None = None,
+        on_error: OnError = "raise",
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> PageIterator[ResourceT]:
+        """Every row, newest first, read lazily in planned concurrent pages.
+
+        ``page_size`` fixes the rows per request (default: a small first page,
+        then a few large slices); ``checkpoint`` resumes an earlier crawl;
+        ``on_error="skip"`` records unreadable rows in ``.skipped`` instead of
+        raising `IncompleteCrawlError` at the end.
+        """
+        return PageIterator(
+            self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline)
+        )
+
+
+class Client(Operations):
+    """A synchronous client for the Django Packages API v4; safe to share between threads.
+
+    Args:
+        base_url: The API root every request stays inside; default
+            ``https://djangopackages.org/api/v4/``.
+        http_client: Your own ``httpx.Client`` (proxies, transports, event hooks). The SDK
+            never closes it, and takes its timeout unless ``timeout`` is given.
+        timeout: Seconds, or an ``httpx.Timeout``, for each request; default
+            connect 5 s, read 30 s.
+        headers: Extra headers sent with every request.
+        user_agent: Appended to the SDK's ``User-Agent`` (your bot's contact, say).
+        max_retries: Retries per request after the first attempt (default 3).
+        retry_backoff: Base of the exponential backoff, in seconds (default 0.5).
+        retry_backoff_cap: Longest pause between two attempts, in seconds (default 8).
+        retry_after_cap: Longest ``Retry-After`` honoured, in seconds (default 60);
+            a longer one raises ``RateLimitedError`` at once.
+        on_retry: Called with a ``RetryEvent`` before each pause.
+        max_in_flight: Requests under way at once (default 4).
+        requests_per_second: A ceiling on the request rate; default none.
+        strict: Treat fields the models do not know as payload errors.
+        bulk_rows_per_request: The bulk-versus-detail rule of ``resolve_many``:
+            rows one extra request is worth (default 250).
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        http_client: httpx.Client | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        retry_backoff_cap: float = 8.0,
+        retry_after_cap: float = 60.0,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        requests_per_second: float | None = None,
+        strict: bool = False,
+        bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
+    ) -> None:
+        super().__init__(
+            base_url,
+            timeout=timeout,
+            headers=headers,
+            user_agent=user_agent,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            retry_backoff_cap=retry_backoff_cap,
+            retry_after_cap=retry_after_cap,
+            on_retry=on_retry,
+            max_in_flight=max_in_flight,
+            requests_per_second=requests_per_second,
+            strict=strict,
+            bulk_rows_per_request=bulk_rows_per_request,
+            http_timeout=http_client.timeout if http_client else None,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
+        )
+        self._slots = threading.BoundedSemaphore(self._settings.max_in_flight)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._inflight: dict[Hashable, Future[FetchResult]] = {}
+        self._inflight_lock = threading.Lock()
+        self.packages: Collection[Package] = Collection(self, "packages")
+        self.grids: Collection[Grid] = Collection(self, "grids")
+        self.categories: Collection[Category] = Collection(self, "categories")
+
+    # -- public surface --------------------------------------------------------------
+    def search(
+        self, query: str, *, max_retries: int | None = None, deadline: float | None = None
+    ) -> list[SearchResult]:
+        """At most 20 packages and grids matching ``query``, best first."""
+        return self._run(self._search_op(query, CallOptions.make(max_retries, deadline)))
+
+    def resolve(
+        self,
+        link: Link[ResourceT],
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> ResourceT:
+        """The resource behind a link: from the identity map, or fetched once."""
+        return self._run(self._resolve_op(link, CallOptions.make(max_retries, deadline)))
+
+    def resolve_many(
+        self,
+        links: Iterable[Link[ResourceT]],
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> list[ResourceT]:
+        """The resources behind several links, in the same order, fetched in the cheapest plan."""
+        return self._run(self._resolve_many_op(links, CallOptions.make(max_retries, deadline)))
+
+    def catalog(self, *, max_retries: int | None = None, deadline: float | None = None) -> Catalog:
+        """Every package, grid and category, read concurrently, linked offline."""
+        return self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
+
+    def close(self) -> None:
+        """Release the connection pool (unless the httpx client was passed in), the
+        thread pool and the identity map; loaded models stay valid."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._owns_http:
+            self._http.close()
+        # The client and its resources reference each other: without this, a closed
+        # client's whole identity map would wait for a full garbage collection.
+        self.clear_cache()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client {self.base_url}>"
+
+    # -- the driver --------------------------------------------------------------------
+    def _run(self, flow: Flow[T]) -> T:
+        reply: list[FetchResult] | None = None
+        while True:
+            try:
+                fetch = flow.send(reply)  # type: ignore[arg-type]
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            reply = self._fetch_all(fetch)
+
+    def _iterate(self, flow: CrawlFlow[ResourceT]) -> Iterator[Page[ResourceT]]:
+        reply: list[FetchResult] | None = None
+        while True:
+            try:
+                action = flow.send(reply)
+            except StopIteration:
+                return
+            if isinstance(action, Emit):
+                reply = None
+                yield action.value
+            else:
+                reply = self._fetch_all(action)
+
+    def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
+        if len(fetch.urls) == 1:
+            return [self._fetch_and_finish(fetch, 0)]
+        pool = self._executor()
+        futures = [pool.submit(self._fetch_and_finish, fetch, i) for i in range(len(fetch.urls))]
+        return [future.result() for future in futures]
+
+    def _fetch_and_finish(self, fetch: Fetch, index: int) -> FetchResult:
+        # Two levels of sharing: callers of one URL share its request; callers that
+        # also share the parser share the parsing, and wait until it is complete.
+        url, parser = fetch.urls[index], fetch.parser(index)
+        return self._shared(
+            (url, parser),
+            lambda: settle(
+                fetch,
+                index,
+                self._shared(url, lambda: self._fetch_now(url, fetch.options_of(index))),
+            ),
+        )
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self._settings.max_in_flight, thread_name_prefix="djangopackages-sdk"
+                )
+            return self._pool
+
+    def _shared(self, key: Hashable, compute: Callable[[], FetchResult]) -> FetchResult:
+        """Run ``compute`` once for every thread asking for ``key`` meanwhile."""
+        with self._inflight_lock:
+            shared = self._inflight.get(key)
+            if shared is None:
+                mine: Future[FetchResult] = Future()
+                self._inflight[key] = mine
+        if shared is not None:
+            return shared.result()
+        try:
+            result = compute()
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        else:
+            mine.set_result(result)
+        finally:
+            with self._inflight_lock:
+                del self._inflight[key]
+        return result
+
+    def _fetch_now(self, url: str, options: CallOptions) -> httpx.Response | DjangoPackagesError:
+        try:
+            return self._send(request_flow(self._http, self._settings, url, options))
+        except DjangoPackagesError as error:
+            return error
+
+    def _send(self, flow: RequestFlow) -> httpx.Response:
+        outcome: httpx.Response | Exception | None = None
+        while True:
+            try:
+                action = flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(action, Sleep):
+                time.sleep(action.seconds)
+                outcome = None
+                continue
+            try:
+                with self._slots:
+                    outcome = self._http.send(action.request)
+            except httpx.HTTPError as exc:
+                outcome = exc
