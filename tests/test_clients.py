@@ -18,16 +18,16 @@ from djangopackages_sdk import (
     AsyncCollection,
     Category,
     Client,
+    Collection,
     Grid,
     Link,
     NotFoundError,
     Package,
-    Collection,
     SearchResult,
     __version__,
 )
-from djangopackages_sdk._convert import get_converter
 from djangopackages_sdk._config import shared_ssl_context
+from djangopackages_sdk._convert import get_converter
 from djangopackages_sdk.testing import FakeAPI
 
 API = DEFAULT_BASE_URL

@@ -12,11 +12,11 @@ import pytest
 
 from djangopackages_sdk import (
     AsyncClient,
-    AsyncPageIterator,
     AsyncCollection,
+    AsyncPageIterator,
     Client,
-    PageIterator,
     Collection,
+    PageIterator,
 )
 
 # Sync name -> async name where the two must differ.
