@@ -21,6 +21,7 @@ INTERNAL = {
 # (the engine and the registry), none of it meant for users.
 ENGINE = {
     "_accessors",
+    "_codegen",
     "_config",
     "_crawl",
     "_identity",

@@ -26,6 +26,7 @@ LAYER_OF_MODULE = {
     "_registry": WIRE,
     "_exceptions": WIRE,
     "_links": WIRE,
+    "_codegen": WIRE,
     "_convert": WIRE,
     "_pages": WIRE,
     "_catalog": WIRE,

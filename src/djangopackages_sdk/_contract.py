@@ -34,7 +34,8 @@ from urllib.parse import quote
 import attrs
 
 from ._async import AsyncClient
-from ._convert import _is_link, _is_link_tuple, _kind, get_converter
+from ._codegen import is_link, is_link_tuple
+from ._convert import _kind, get_converter
 from ._exceptions import DjangoPackagesError, PayloadError
 from ._links import DEFAULT_BASE_URL, ApiRoot, parse_resource_link
 from ._models import Category, Grid, Package, SearchResult
@@ -351,9 +352,9 @@ class _Checker:
 
     def _values(self, resource: str, path: str, value: Any, tp: Any) -> None:
         """Links inside the root, datetime formats noted."""
-        if _is_link(tp) and isinstance(value, str):
+        if is_link(tp) and isinstance(value, str):
             self._link(resource, path, value)
-        elif _is_link_tuple(tp) and isinstance(value, list):
+        elif is_link_tuple(tp) and isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, str):
                     self._link(resource, f"{path}[{index}]", item)
@@ -366,7 +367,7 @@ class _Checker:
         """A value the strict converter accepts for a field of type ``tp``."""
         if type(None) in typing.get_args(tp):
             return None
-        if _is_link(tp):
+        if is_link(tp):
             return self.root.resource_url(collection_of(typing.get_args(tp)[0]), 1)
         if typing.get_origin(tp) is tuple:
             return []

@@ -24,6 +24,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
+from ._codegen import compile_fast, is_link, is_link_tuple, is_optional, is_tuple
 from ._exceptions import PayloadError
 from ._links import parse_resource_link
 from ._models import Category, Grid, Link, Package, SearchResult
@@ -166,11 +167,11 @@ class Converter:
         conv.register_unstructure_hook(datetime, _unstructure_datetime)
         conv.register_structure_hook_func(lambda tp: tp == tuple[int, ...], _int_tuple)
         conv.register_structure_hook_func(lambda tp: tp == tuple[str, ...], self._str_tuple)
-        conv.register_structure_hook_func(_is_optional, self._optional_hook(conv))
-        conv.register_structure_hook_func(_is_link, self._structure_link)
-        conv.register_unstructure_hook_func(_is_link, _unstructure_link)
-        conv.register_structure_hook_func(_is_link_tuple, self._structure_link_tuple)
-        conv.register_unstructure_hook_func(_is_tuple, _unstructure_tuple(conv))
+        conv.register_structure_hook_func(is_optional, self._optional_hook(conv))
+        conv.register_structure_hook_func(is_link, self._structure_link)
+        conv.register_unstructure_hook_func(is_link, _unstructure_link)
+        conv.register_structure_hook_func(is_link_tuple, self._structure_link_tuple)
+        conv.register_unstructure_hook_func(is_tuple, _unstructure_tuple(conv))
         for model in MODELS:
             detailed = make_dict_structure_fn(model, conv, _cattrs_forbid_extra_keys=self.strict)
             conv.register_structure_hook(model, self._model_hook(model, detailed))
@@ -183,7 +184,7 @@ class Converter:
         """A fast hook for well-formed rows, backed by cattrs' detailed one.
 
         Structuring pages of thousands of rows is the SDK's hot path: the fast
-        function (generated from the model's fields, see ``_fast_source``) checks
+        function (generated from the model's fields, see `_codegen.py`) checks
         every type inline and shares repeated values (links, logins, commit
         vectors). Anything it does not accept is structured again by cattrs'
         detailed-validation function, which either succeeds or names the path of
@@ -215,9 +216,7 @@ class Converter:
             "allowed": frozenset(a.name for a in attrs.fields(model)),  # type: ignore[arg-type]
             "STR": frozenset({str}),
         }
-        exec(_fast_source(model, strict=self.strict), namespace)  # source built from the model
-        function: Callable[[object], T] = namespace["structure_fast"]
-        return function
+        return compile_fast(model, namespace, strict=self.strict)
 
     def _keep_commits(self, values: tuple[Any, ...]) -> tuple[int, ...]:
         for value in values:
@@ -328,37 +327,6 @@ def get_converter(strict: bool = False) -> Converter:
     return Converter(strict=strict)
 
 
-# -- type predicates ---------------------------------------------------------------
-def _is_optional(tp: Any) -> bool:
-    args = typing.get_args(tp)
-    return (
-        typing.get_origin(tp) in (typing.Union, _UnionType)
-        and type(None) in args
-        and len(args) == 2
-    )
-
-
-_UnionType = type(int | None)
-
-
-def _is_link(tp: Any) -> bool:
-    return tp is Link or typing.get_origin(tp) is Link
-
-
-def _is_link_tuple(tp: Any) -> bool:
-    args = typing.get_args(tp)
-    return (
-        typing.get_origin(tp) is tuple
-        and len(args) == 2
-        and args[1] is Ellipsis
-        and _is_link(args[0])
-    )
-
-
-def _is_tuple(tp: Any) -> bool:
-    return typing.get_origin(tp) is tuple
-
-
 def _unstructure_link(link: Link[Any]) -> str:
     return link.url
 
@@ -368,56 +336,6 @@ def _unstructure_tuple(conv: cattrs.Converter) -> Callable[[tuple[Any, ...]], li
         return [conv.unstructure(item) for item in value]
 
     return hook
-
-
-def _fast_source(model: type, *, strict: bool) -> str:
-    """Python source of ``structure_fast(d)`` for one model: inline checks, no calls per field."""
-    lines = ["def structure_fast(d):", "    if type(d) is not dict: raise Bad('object')"]
-    if strict:
-        lines.append("    if not d.keys() <= allowed: raise Bad('extra keys')")
-    args = []
-    hints = typing.get_type_hints(model)
-    for index, field in enumerate(attrs.fields(model)):
-        v, x = f"v{index}", f"x{index}"
-        tp = hints[field.name]
-        lines.append(f"    {v} = d[{field.name!r}]")
-        optional = _is_optional(tp)
-        if optional:
-            tp = next(arg for arg in typing.get_args(tp) if arg is not type(None))
-        if tp in (int, str, bool):
-            check = f"type({v}) is not {tp.__name__}"
-            if optional:
-                check = f"{v} is not None and {check}"
-            lines.append(f"    if {check}: raise Bad({field.name!r})")
-            x = v
-        elif tp is datetime:
-            parse = f"fromiso({v}) if type({v}) is str else Bad.fail()"
-            lines.append(
-                f"    {x} = None if {v} is None else {parse}" if optional else f"    {x} = {parse}"
-            )
-        elif tp == tuple[int, ...]:
-            lines.append(f"    if type({v}) is not list: raise Bad({field.name!r})")
-            lines.append(f"    {x} = tuple({v})")
-            lines.append(f"    {x} = commits_get({x}) or commits_keep({x})")
-        elif tp == tuple[str, ...]:
-            bad = f"type({v}) is not list or set(map(type, {v})) - STR"
-            lines.append(f"    if {bad}: raise Bad({field.name!r})")
-            lines.append(f"    {x} = tuple(map(strings, {v}, {v}))")
-        elif _is_link(tp):
-            collection = collection_of(typing.get_args(tp)[0])
-            lines.append(f"    {x} = link_{collection}({v}) or parse_link({v}, {collection!r})")
-        elif _is_link_tuple(tp):
-            collection = collection_of(typing.get_args(typing.get_args(tp)[0])[0])
-            lines.append(f"    if type({v}) is not list: raise Bad({field.name!r})")
-            lines.append(f"    {x} = tuple(map(link_{collection}, {v}))")
-            # A miss (a link not seen yet) is parsed, and cached, one by one.
-            slow = f"tuple([parse_link(u, {collection!r}) for u in {v}])"
-            lines.append(f"    if not all({x}): {x} = {slow}")
-        else:  # pragma: no cover - every model field type is listed above
-            raise TypeError(f"no fast path for {tp!r}")
-        args.append(x)
-    lines.append(f"    return Model({', '.join(args)})")
-    return "\n".join(lines) + "\n"
 
 
 def _first_failure(exc: BaseException, path: str) -> tuple[str, str]:

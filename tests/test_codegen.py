@@ -1,0 +1,33 @@
+"""The converter's generated fast path: registered with linecache, so tracebacks show it."""
+
+from __future__ import annotations
+
+import linecache
+import traceback
+
+import pytest
+
+from djangopackages_sdk import Category, Package
+from djangopackages_sdk._convert import get_converter
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_traceback_through_the_fast_path_shows_its_source(strict: bool) -> None:
+    converter = get_converter(strict)
+    fast = converter._fast[Package]
+    with pytest.raises(KeyError) as caught:
+        fast({})  # the first field read fails: 'category' is missing
+    text = "".join(traceback.format_exception(caught.value))
+    assert "v0 = d['category']" in text
+    filename = fast.__code__.co_filename
+    assert filename.startswith("<djangopackages_sdk fast structure Package")
+    assert "def structure_fast(d):" in linecache.getline(filename, 1)
+
+
+def test_each_model_and_strictness_has_its_own_source_name() -> None:
+    names = {
+        get_converter(strict)._fast[model].__code__.co_filename
+        for strict in (False, True)
+        for model in (Package, Category)
+    }
+    assert len(names) == 4
