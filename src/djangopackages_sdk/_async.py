@@ -73,7 +73,10 @@ class AsyncCollection(CollectionBase[ResourceT]):
     async def get(
         self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None
     ) -> ResourceT:
-        """One resource by id or slug (see :meth:`Resource.get`)."""
+        """One resource by id or slug.
+
+        See [`Collection.get`][djangopackages_sdk.Collection.get].
+        """
         flow = self._client._get_op(self.collection, key, CallOptions.make(max_retries, deadline))
         return cast(ResourceT, await self._client._run(flow))
 
@@ -86,14 +89,19 @@ class AsyncCollection(CollectionBase[ResourceT]):
         max_retries: int | None = None,
         deadline: float | None = None,
     ) -> AsyncPageIterator[ResourceT]:
-        """Every row, newest first, with ``async for`` (see :meth:`Resource.list`)."""
+        """Every row, newest first, with ``async for``.
+
+        See [`Collection.list`][djangopackages_sdk.Collection.list].
+        """
         return AsyncPageIterator(
             self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline)
         )
 
 
 class AsyncClient(Operations):
-    """An asyncio client for the Django Packages API v4: the same surface as `Client`, awaited.
+    """An asyncio client for the Django Packages API v4.
+
+    The same surface as [`Client`][djangopackages_sdk.Client], awaited.
 
     Args:
         base_url: The API root every request stays inside; default
@@ -108,8 +116,8 @@ class AsyncClient(Operations):
         retry_backoff: Base of the exponential backoff, in seconds (default 0.5).
         retry_backoff_cap: Longest pause between two attempts, in seconds (default 8).
         retry_after_cap: Longest ``Retry-After`` honoured, in seconds (default 60);
-            a longer one raises ``RateLimitedError`` at once.
-        on_retry: Called with a ``RetryEvent`` before each pause.
+            a longer one raises [`RateLimitedError`][djangopackages_sdk.RateLimitedError] at once.
+        on_retry: Called with a [`RetryEvent`][djangopackages_sdk.RetryEvent] before each pause.
         max_in_flight: Requests under way at once (default 4).
         requests_per_second: A ceiling on the request rate; default none.
         strict: Treat fields the models do not know as payload errors.

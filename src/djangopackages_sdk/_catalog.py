@@ -145,7 +145,10 @@ class Catalog:
             self.dump(stream)
 
     def dump(self, stream: IO[str]) -> None:
-        """Write the catalogue to an open text stream (see :meth:`save`)."""
+        """Write the catalogue to an open text stream.
+
+        See [`save`][djangopackages_sdk.Catalog.save].
+        """
         convert = get_converter().unstructure
         header = {
             "format": FORMAT,
@@ -161,13 +164,13 @@ class Catalog:
 
     @classmethod
     def load(cls, path: str | Path) -> Catalog:
-        """Read a catalogue written by :meth:`save`."""
+        """Read a catalogue written by [`save`][djangopackages_sdk.Catalog.save]."""
         with open(path, encoding="utf-8") as stream:
             return cls.read(stream, source=str(path))
 
     @classmethod
     def read(cls, lines: Iterable[str], *, source: str = "<stream>") -> Catalog:
-        """Read a catalogue from lines of JSON (see :meth:`save`)."""
+        """Read a catalogue from lines of JSON (see [`save`][djangopackages_sdk.Catalog.save])."""
         convert = get_converter()
         iterator = iter(lines)
         try:

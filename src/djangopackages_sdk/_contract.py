@@ -19,7 +19,7 @@ naive and timezone-aware datetimes (``mixed-datetimes``). The datetime formats
 seen (``offset``, ``Z``, ``naive``) are reported as well.
 
 The analysis is written once, as a flow over decoded JSON (see ``_core.py``);
-:func:`check_contract` and :func:`acheck_contract` only drive it.
+`check_contract` and `acheck_contract` only drive it.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def check_contract(
 ) -> ContractReport:
     """Fetch one of each resource with ``client`` and report drift from the models.
 
-    Without a client, a temporary :class:`Client` on ``base_url`` is used (and
+    Without a client, a temporary [`Client`][djangopackages_sdk.Client] on ``base_url`` is used (and
     closed); with one, ``base_url`` is ignored and the client's own root is
     checked. Errors from the server become ``fetch-error`` findings: the check
     itself raises only for misuse.
@@ -135,7 +135,10 @@ def check_contract(
 async def acheck_contract(
     client: AsyncClient | None = None, *, base_url: str = DEFAULT_BASE_URL
 ) -> ContractReport:
-    """The same check as :func:`check_contract`, with an :class:`AsyncClient`."""
+    """The same check as [`check_contract`][djangopackages_sdk.check_contract].
+
+    With an [`AsyncClient`][djangopackages_sdk.AsyncClient].
+    """
     if client is not None:
         return await client._run(contract_flow(client.root))
     async with AsyncClient(base_url) as own:

@@ -3,7 +3,7 @@
 ``structure`` is strict about types (an ``int`` field takes only a JSON integer,
 never ``"3"``, ``3.7`` or ``true``) and tolerant of unknown keys, so a new server
 field breaks nobody; ``Converter(strict=True)`` forbids unknown keys for contract
-testing. Any failure becomes a :class:`PayloadError` that names the JSON path of
+testing. Any failure becomes a `PayloadError` that names the JSON path of
 the first bad field, never a bare KeyError, TypeError or cattrs internals.
 """
 
@@ -146,7 +146,7 @@ def _int_tuple(value: object, _: object) -> tuple[int, ...]:
 class Converter:
     """Structures API JSON into models and unstructures models back to the API's JSON.
 
-    One instance per strictness, shared process-wide (see :func:`get_converter`).
+    One instance per strictness, shared process-wide (see `get_converter`).
     """
 
     def __init__(self, *, strict: bool = False) -> None:
@@ -309,7 +309,7 @@ class Converter:
         return out, errors
 
     def structure(self, data: object, model: type[T], *, url: str = "", path: str = "$") -> T:
-        """Build ``model`` from decoded JSON, or raise :class:`PayloadError` naming the bad path."""
+        """Build ``model`` from decoded JSON, or raise `PayloadError` naming the bad path."""
         try:
             return self._cattrs.structure(data, model)
         except Exception as exc:  # every failure becomes a PayloadError with a path

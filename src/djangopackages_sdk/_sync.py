@@ -90,7 +90,7 @@ class Collection(CollectionBase[ResourceT]):
         ``page_size`` fixes the rows per request (default: a small first page,
         then a few large slices); ``checkpoint`` resumes an earlier crawl;
         ``on_error="skip"`` records unreadable rows in ``.skipped`` instead of
-        raising `IncompleteCrawlError` at the end.
+        raising [`IncompleteCrawlError`][djangopackages_sdk.IncompleteCrawlError] at the end.
         """
         return PageIterator(
             self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline)
@@ -113,8 +113,8 @@ class Client(Operations):
         retry_backoff: Base of the exponential backoff, in seconds (default 0.5).
         retry_backoff_cap: Longest pause between two attempts, in seconds (default 8).
         retry_after_cap: Longest ``Retry-After`` honoured, in seconds (default 60);
-            a longer one raises ``RateLimitedError`` at once.
-        on_retry: Called with a ``RetryEvent`` before each pause.
+            a longer one raises [`RateLimitedError`][djangopackages_sdk.RateLimitedError] at once.
+        on_retry: Called with a [`RetryEvent`][djangopackages_sdk.RetryEvent] before each pause.
         max_in_flight: Requests under way at once (default 4).
         requests_per_second: A ceiling on the request rate; default none.
         strict: Treat fields the models do not know as payload errors.
