@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from djangopackages_sdk._base import collect
 from djangopackages_sdk._convert import get_converter
-from djangopackages_sdk._core import NO_OPTIONS, CallOptions, Emit, Fetch, FetchResult
+from djangopackages_sdk._core import NO_OPTIONS, CallOptions, Emit, Fetch, FetchResult, Flow
 from djangopackages_sdk._exceptions import (
     HTTPStatusError,
     IncompleteCrawlError,
@@ -375,3 +376,39 @@ def test_checkpoint_resume_skips_rows_that_moved_forward() -> None:
     second = Server(data)
     second.drive(crawl(max_in_flight=1, checkpoint=reader.checkpoint))
     assert first.ids + second.ids == ids_of(data[4:])
+
+
+# -- collect -------------------------------------------------------------------------
+def drive_fetches(server: Server, flow: Flow[list[Any]]) -> list[Any]:
+    """Answer a fetch-only flow (``collect`` hides the crawl's ``Emit``) from ``server``."""
+    reply: list[FetchResult] | None = None
+    while True:
+        try:
+            action = flow.send(reply)  # type: ignore[arg-type]
+        except StopIteration as stop:
+            items: list[Any] = stop.value
+            return items
+        server.fetches.append(action)
+        reply = [action.finish(i, server.answer(u)) for i, u in enumerate(action.urls)]
+
+
+def test_collect_returns_every_row_in_order() -> None:
+    data = rows(1000)
+    server = Server(data)
+    items = drive_fetches(server, collect(crawl(max_in_flight=4)))
+    assert [item.id for item in items] == ids_of(data)
+    assert len(server.fetches) == 2
+
+
+def test_collect_stop_ends_the_crawl_before_the_next_round() -> None:
+    asked: list[int] = []
+
+    def stop(rounds: int) -> bool:
+        asked.append(rounds)
+        return True
+
+    server = Server(rows(1000))
+    items = drive_fetches(server, collect(crawl(max_in_flight=4), stop=stop))
+    assert asked == [1]
+    assert server.asked == [[(0, 100)]]
+    assert [item.id for item in items] == ids_of(server.rows[:100])
