@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from djangopackages_sdk._base import collect
+from djangopackages_sdk._config import NO_OPTIONS, CallOptions
 from djangopackages_sdk._convert import get_converter
-from djangopackages_sdk._core import NO_OPTIONS, CallOptions, Emit, Fetch, FetchResult, Flow
+from djangopackages_sdk._crawl import Crawl, OnError
 from djangopackages_sdk._exceptions import (
     HTTPStatusError,
     IncompleteCrawlError,
@@ -25,7 +25,9 @@ from djangopackages_sdk._exceptions import (
 )
 from djangopackages_sdk._links import DEFAULT_BASE_URL, ApiRoot, page_window
 from djangopackages_sdk._models import Category
-from djangopackages_sdk._pagination import Checkpoint, Crawl, OnError, Page, staggered_slices
+from djangopackages_sdk._pages import Checkpoint, Page
+from djangopackages_sdk._protocol import Emit, Fetch, FetchResult, Flow, collect
+from djangopackages_sdk._slices import staggered_slices
 
 ROOT = ApiRoot.parse(DEFAULT_BASE_URL)
 CONVERTER = get_converter(False)
@@ -395,7 +397,7 @@ def drive_fetches(server: Server, flow: Flow[list[Any]]) -> list[Any]:
 def test_collect_returns_every_row_in_order() -> None:
     data = rows(1000)
     server = Server(data)
-    items = drive_fetches(server, collect(crawl(max_in_flight=4)))
+    items = drive_fetches(server, collect(crawl(max_in_flight=4).run()))
     assert [item.id for item in items] == ids_of(data)
     assert len(server.fetches) == 2
 
@@ -408,7 +410,7 @@ def test_collect_stop_ends_the_crawl_before_the_next_round() -> None:
         return True
 
     server = Server(rows(1000))
-    items = drive_fetches(server, collect(crawl(max_in_flight=4), stop=stop))
+    items = drive_fetches(server, collect(crawl(max_in_flight=4).run(), stop=stop))
     assert asked == [1]
     assert server.asked == [[(0, 100)]]
     assert [item.id for item in items] == ids_of(server.rows[:100])

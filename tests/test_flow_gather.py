@@ -6,21 +6,17 @@ error) and records the fetches, so each round's merge can be checked exactly.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
-from djangopackages_sdk._core import (
-    NO_OPTIONS,
-    CallOptions,
-    Fetch,
-    FetchResult,
-    Flow,
-    fetch_one,
-    gather,
-)
+from djangopackages_sdk import AsyncClient, Client
+from djangopackages_sdk._config import NO_OPTIONS, CallOptions
 from djangopackages_sdk._exceptions import DjangoPackagesError, NotFoundError
+from djangopackages_sdk._protocol import Fetch, FetchResult, Flow, fetch_one, gather
 
 API = "https://djangopackages.org/api/v4/"
 
@@ -52,19 +48,6 @@ def rounds(name: str, count: int, options: CallOptions = NO_OPTIONS) -> Flow[lis
         (data,) = yield Fetch((f"{API}{name}/{number}",), options)
         got.append(data["url"].removeprefix(API))
     return got
-
-
-def options_of(fetch: Fetch, index: int) -> CallOptions:
-    """The options URL number ``index`` of a fetch is sent with.
-
-    Uses the per-URL accessor ``Fetch.options_of`` where it exists (the fix of issue 7),
-    else the fetch-wide ``options`` (today's behaviour).
-    """
-    accessor = getattr(fetch, "options_of", None)
-    if accessor is None:
-        return fetch.options
-    found: CallOptions = accessor(index)
-    return found
 
 
 # -- tests ---------------------------------------------------------------------------
@@ -135,7 +118,6 @@ def test_no_flows_fetch_nothing() -> None:
     assert driver.fetches == []
 
 
-@pytest.mark.xfail(strict=True, reason="gather keeps only the first flow's options (issue 7)")
 def test_merged_fetch_keeps_each_flows_options_per_url() -> None:
     """Each URL of a merged fetch must be sent with the options of the flow that asked."""
     driver = Driver()
@@ -149,7 +131,56 @@ def test_merged_fetch_keeps_each_flows_options_per_url() -> None:
     )
     (fetch,) = driver.fetches
     assert fetch.urls == (f"{API}strict/0", f"{API}patient/0")
-    assert [options_of(fetch, i) for i in range(len(fetch.urls))] == [
+    assert [fetch.options_of(i) for i in range(len(fetch.urls))] == [
         CallOptions(max_retries=1),
         CallOptions(max_retries=5),
     ]
+
+
+def test_fetches_of_one_flow_share_one_options_value() -> None:
+    driver = Driver()
+    options = CallOptions(max_retries=2)
+    driver.run(gather([rounds("a", 1, options), rounds("b", 1, options)]))
+    (fetch,) = driver.fetches
+    assert fetch.per_url_options == ()
+    assert fetch.options == options
+
+
+def test_per_url_options_must_match_the_urls() -> None:
+    with pytest.raises(ValueError, match="per_url_options"):
+        Fetch(("a", "b"), per_url_options=(CallOptions(),))
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_both_drivers_send_each_url_with_its_own_retries(is_async: bool) -> None:
+    """Against a server that always answers 503, each URL is tried 1 + its own retries."""
+    attempts: dict[str, int] = {}
+
+    def always_busy(request: httpx.Request) -> httpx.Response:
+        attempts[request.url.path] = attempts.get(request.url.path, 0) + 1
+        return httpx.Response(503)
+
+    flows = [
+        fetch_one(f"{API}packages/1/", CallOptions(max_retries=0)),
+        fetch_one(f"{API}packages/2/", CallOptions(max_retries=2)),
+    ]
+    transport = httpx.MockTransport(always_busy)
+    if is_async:
+
+        async def run() -> None:
+            async with (
+                httpx.AsyncClient(transport=transport) as http,
+                AsyncClient(http_client=http, retry_backoff=0.0001) as dp,
+            ):
+                with pytest.raises(DjangoPackagesError):
+                    await dp._run(gather(flows))
+
+        asyncio.run(run())
+    else:
+        with (
+            httpx.Client(transport=transport) as http,
+            Client(http_client=http, retry_backoff=0.0001) as dp,
+            pytest.raises(DjangoPackagesError),
+        ):
+            dp._run(gather(flows))
+    assert attempts == {"/api/v4/packages/1/": 1, "/api/v4/packages/2/": 3}

@@ -3,7 +3,7 @@
 The driver answers each ``Send`` with a prepared outcome (an in-memory
 ``httpx.Response`` or an ``httpx`` exception), records each ``Sleep`` instead of
 sleeping and advances a fake ``time.monotonic`` by it. Jitter (``random.uniform``)
-and the clock are patched where ``_core`` looks them up.
+and the clock are patched where the engine looks them up.
 """
 
 from __future__ import annotations
@@ -15,23 +15,21 @@ from typing import Any
 import httpx
 import pytest
 
-from djangopackages_sdk._core import (
+from djangopackages_sdk._config import (
     DEFAULT_TIMEOUT,
     CallOptions,
     RateLimiter,
-    RequestFlow,
     RetryEvent,
     RetryPolicy,
-    Send,
     Settings,
-    Sleep,
-    request_flow,
 )
 from djangopackages_sdk._exceptions import (
     DeadlineExceededError,
     RateLimitedError,
     TransportError,
 )
+from djangopackages_sdk._protocol import RequestFlow, Send, Sleep
+from djangopackages_sdk._request import request_flow
 
 URL = "https://djangopackages.org/api/v4/packages/1/"
 START = 1_000.0
@@ -150,7 +148,7 @@ def http() -> Iterator[httpx.Client]:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr("djangopackages_sdk._core.time.monotonic", fake)
+    monkeypatch.setattr("djangopackages_sdk._request.time.monotonic", fake)
     return fake
 
 
@@ -163,7 +161,7 @@ def jitter(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float]]:
         calls.append((a, b))
         return b
 
-    monkeypatch.setattr("djangopackages_sdk._core.random.uniform", uniform)
+    monkeypatch.setattr("djangopackages_sdk._config.random.uniform", uniform)
     return calls
 
 
@@ -236,7 +234,7 @@ def test_backoff_sleeps_stay_within_full_jitter_bounds(
         calls.append((a, b))
         return a if extreme == "min" else b
 
-    monkeypatch.setattr("djangopackages_sdk._core.random.uniform", uniform)
+    monkeypatch.setattr("djangopackages_sdk._config.random.uniform", uniform)
     policy = settings(max_retries=6, backoff_base=0.5, backoff_cap=3.0)
     driver = Driver(clock, *[status(503)] * 6, status(200))
     driver.run(request_flow(http, policy, URL, CallOptions()))
@@ -262,7 +260,7 @@ def test_retry_after_http_date_is_the_delay(
     http: httpx.Client, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = 1_800_000_000.0
-    monkeypatch.setattr("djangopackages_sdk._core.time.time", lambda: now)
+    monkeypatch.setattr("djangopackages_sdk._request.time.time", lambda: now)
     when = email.utils.formatdate(now + 12, usegmt=True)
     past = email.utils.formatdate(now - 30, usegmt=True)
     driver = Driver(
