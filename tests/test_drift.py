@@ -26,8 +26,7 @@ from djangopackages_sdk import (
     Page,
     PaginationError,
 )
-from djangopackages_sdk._server import Fault, Hit, LiveServer
-from djangopackages_sdk.testing import FakeAPI
+from djangopackages_sdk.testing import FakeAPI, Fault, Hit, LiveServer
 from live import FaultFn, client_for, serving
 
 T = TypeVar("T")

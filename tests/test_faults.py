@@ -32,8 +32,7 @@ from djangopackages_sdk import (
     TransportError,
     default_user_agent,
 )
-from djangopackages_sdk._server import Fault, Hit
-from djangopackages_sdk.testing import FakeAPI
+from djangopackages_sdk.testing import FakeAPI, Fault, Hit
 from live import FaultFn, client_for, serving
 
 T = TypeVar("T")
