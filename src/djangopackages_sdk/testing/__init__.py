@@ -44,15 +44,17 @@ purpose. Relations are stored as ids and are not kept symmetric: adding a
 package that lists grid 7 does not change grid 7's ``packages``.
 """
 
-from ._drf import DEFAULT_LIMIT as DEFAULT_LIMIT
+from ._drf import DEFAULT_LIMIT
 from ._fake import FakeAPI
 from ._faults import Fault, Hit
 from ._live import LiveServer
 from ._sample import load_sample_data, sample_categories, sample_grids, sample_packages
-from ._search import SEARCH_CAP as SEARCH_CAP
+from ._search import SEARCH_CAP
 from ._store import Kind
 
 __all__ = [
+    "DEFAULT_LIMIT",
+    "SEARCH_CAP",
     "FakeAPI",
     "Fault",
     "Hit",
