@@ -18,8 +18,8 @@ from djangopackages_sdk._contract import (
     check_contract,
 )
 from djangopackages_sdk.testing import FakeAPI, LiveServer
+from helpers import API_ROOT as ROOT
 
-ROOT = "https://djangopackages.org/api/v4/"
 Edit = Callable[[Any], Any]
 
 
