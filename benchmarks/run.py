@@ -54,8 +54,7 @@ from benchmarks import catalogue as synthetic  # noqa: E402
 from djangopackages_sdk import AsyncClient, Catalog, Category, Client, Grid, Link, Package  # noqa: E402
 from djangopackages_sdk._convert import Converter  # noqa: E402
 from djangopackages_sdk._request import _loads, bulk_allocation  # noqa: E402
-from djangopackages_sdk._server import LiveServer  # noqa: E402
-from djangopackages_sdk.testing import FakeAPI  # noqa: E402
+from djangopackages_sdk.testing import FakeAPI, LiveServer  # noqa: E402
 
 __all__ = ["Params", "main", "run_benchmark"]
 

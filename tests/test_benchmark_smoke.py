@@ -24,8 +24,7 @@ from benchmarks import catalogue, run  # noqa: E402
 from conftest import load_body  # noqa: E402
 from djangopackages_sdk import Category, Grid, Package  # noqa: E402
 from djangopackages_sdk._convert import get_converter  # noqa: E402
-from djangopackages_sdk._server import LiveServer  # noqa: E402
-from djangopackages_sdk.testing import FakeAPI  # noqa: E402
+from djangopackages_sdk.testing import FakeAPI, LiveServer  # noqa: E402
 
 PACKAGES, GRIDS, CATEGORIES = 120, 12, 2
 

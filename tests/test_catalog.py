@@ -12,8 +12,7 @@ import pytest
 from conftest import Harness
 from djangopackages_sdk import Catalog, Category, Grid, Link, Package, PayloadError
 from djangopackages_sdk.testing import sample_categories, sample_grids, sample_packages
-
-API = "https://djangopackages.org/api/v4/"
+from helpers import API_ROOT as API
 
 
 async def _catalog(dp: Harness) -> Catalog:

@@ -19,10 +19,9 @@ import httpx
 import pytest
 
 from djangopackages_sdk import AsyncClient, Client, Link, Package
-from djangopackages_sdk._server import Fault, Hit, LiveServer
-from djangopackages_sdk.testing import FakeAPI
+from djangopackages_sdk.testing import FakeAPI, Fault, Hit, LiveServer
+from helpers import API_ROOT as ROOT
 
-ROOT = "https://djangopackages.org/api/v4/"
 SAMPLE_IDS = (1867, 1672, 1412, 1306, 359)
 SLUGS = (
     "django-otp",

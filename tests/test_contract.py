@@ -17,10 +17,9 @@ from djangopackages_sdk._contract import (
     acheck_contract,
     check_contract,
 )
-from djangopackages_sdk._server import LiveServer
-from djangopackages_sdk.testing import FakeAPI
+from djangopackages_sdk.testing import FakeAPI, LiveServer
+from helpers import API_ROOT as ROOT
 
-ROOT = "https://djangopackages.org/api/v4/"
 Edit = Callable[[Any], Any]
 
 

@@ -26,8 +26,9 @@ from djangopackages_sdk import (
     Page,
     PaginationError,
 )
-from djangopackages_sdk._server import Fault, Hit, LiveServer
-from djangopackages_sdk.testing import FakeAPI
+from djangopackages_sdk.testing import FakeAPI, Fault, Hit, LiveServer
+from helpers import many_packages
+from helpers import package_row as new_row
 from live import FaultFn, client_for, serving
 
 T = TypeVar("T")
@@ -35,19 +36,6 @@ LOGGER = "djangopackages_sdk"
 
 
 # -- helpers -------------------------------------------------------------------------
-def many_packages(n: int) -> FakeAPI:
-    """The sample data plus generated packages, ``n`` packages in all."""
-    fake = FakeAPI.with_sample_data()
-    fake.add(*(new_row(fake, 2000 + i) for i in range(n - len(fake.packages))))
-    assert len(fake.packages) == n
-    return fake
-
-
-def new_row(fake: FakeAPI, resource_id: int) -> dict[str, Any]:
-    template = fake.packages[359]
-    return dict(template, id=resource_id, slug=f"pkg-{resource_id}", title=f"Pkg {resource_id}")
-
-
 async def drain(iterator: Any, into: list[T]) -> None:
     """Append every row of a sync or async iterator to ``into`` (kept if it raises)."""
     if hasattr(iterator, "__aiter__"):

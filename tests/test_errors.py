@@ -24,8 +24,8 @@ from djangopackages_sdk import (
     SkippedRows,
     TransportError,
 )
+from helpers import API_ROOT as API
 
-API = "https://djangopackages.org/api/v4/"
 LOCAL = "http://127.0.0.1:8765/api/v4/"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import sys
 from types import ModuleType
 
 import djangopackages_sdk
@@ -78,10 +79,24 @@ def test_contract_check_is_exported() -> None:
 
 
 def test_live_server_is_exported_from_testing() -> None:
-    server = importlib.import_module("djangopackages_sdk._server")
     testing = importlib.import_module("djangopackages_sdk.testing")
-    assert set(server.__all__) <= set(testing.__all__)
-    assert testing.LiveServer is server.LiveServer
+    for name in ("Fault", "Hit", "LiveServer"):
+        assert name in testing.__all__
+        assert getattr(testing, name).__module__.startswith("djangopackages_sdk.testing.")
+
+
+def test_testing_private_modules_export_through_testing() -> None:
+    """Every public name of the test kit's private modules is in ``testing.__all__``."""
+    testing = importlib.import_module("djangopackages_sdk.testing")
+    loaded = [
+        module
+        for name, module in sys.modules.items()
+        if name.startswith("djangopackages_sdk.testing._")
+    ]
+    assert loaded
+    for module in loaded:
+        for name in getattr(module, "__all__", ()):
+            assert name in testing.__all__, f"{module.__name__}.{name} is not exported"
 
 
 def test_every_error_class_is_exported() -> None:

@@ -25,11 +25,11 @@ from djangopackages_sdk.testing import (
     sample_grids,
     sample_packages,
 )
+from helpers import API_ROOT as API
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = FIXTURES / "real-api"
 SEEDS = FIXTURES / "seeds"
-API = "https://djangopackages.org/api/v4/"
 LOCAL = "http://127.0.0.1:8765/api/v4/"
 SAMPLE_PACKAGE_IDS = [1867, 1672, 1412, 1306, 359]
 

@@ -32,8 +32,8 @@ from djangopackages_sdk import (
     TransportError,
     default_user_agent,
 )
-from djangopackages_sdk._server import Fault, Hit
-from djangopackages_sdk.testing import FakeAPI
+from djangopackages_sdk.testing import Fault, Hit
+from helpers import many_packages as _many_packages
 from live import FaultFn, client_for, serving
 
 T = TypeVar("T")
@@ -334,18 +334,6 @@ async def test_default_user_agent_reaches_the_server(mode: Mode) -> None:
     assert agents[0].startswith("djangopackages-sdk/")
     assert f"python-httpx/{httpx.__version__}" in agents[0]
     assert len(server.hits) == 2
-
-
-def _many_packages(n: int) -> FakeAPI:
-    fake = FakeAPI.with_sample_data()
-    template = fake.packages[359]
-    fake.add(
-        *(
-            dict(template, id=2000 + i, slug=f"pkg-{i}", title=f"Package {i}")
-            for i in range(n - len(fake.packages))
-        )
-    )
-    return fake
 
 
 async def test_max_in_flight_is_never_exceeded(mode: Mode) -> None:

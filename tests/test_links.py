@@ -6,8 +6,7 @@ import pytest
 
 from djangopackages_sdk import DEFAULT_BASE_URL, ForeignURLError
 from djangopackages_sdk._links import ApiRoot, page_window, parse_resource_link, strip_format
-
-API = "https://djangopackages.org/api/v4/"
+from helpers import API_ROOT as API
 
 
 @pytest.mark.parametrize(

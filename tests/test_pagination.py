@@ -18,7 +18,6 @@ from djangopackages_sdk import AsyncPageIterator, Package, Page, PageIterator
 from djangopackages_sdk._slices import MAX_SLICE, STAGGER, staggered_slices
 from djangopackages_sdk.testing import FakeAPI
 
-API = "https://djangopackages.org/api/v4/"
 LOCAL = "http://127.0.0.1:8765/api/v4/"
 SAMPLE_IDS = [1867, 1672, 1412, 1306, 359]
 

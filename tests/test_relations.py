@@ -25,8 +25,8 @@ from djangopackages_sdk import (
 from djangopackages_sdk._convert import get_converter
 from djangopackages_sdk._slices import staggered_slices
 from djangopackages_sdk.testing import FakeAPI
+from helpers import API_ROOT as API
 
-API = "https://djangopackages.org/api/v4/"
 SAMPLE_GRIDS = [426, 243, 153, 114, 66, 45, 28, 7]
 
 

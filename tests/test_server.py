@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from djangopackages_sdk._server import Fault, Hit, LiveServer
-from djangopackages_sdk.testing import FakeAPI
+from djangopackages_sdk.testing import FakeAPI, Fault, Hit, LiveServer
 
 
 def _server_threads() -> list[threading.Thread]:
@@ -187,7 +186,7 @@ def test_latency_is_waited_before_every_request() -> None:
     ],
 )
 def test_rows_counted_for_row_cost(path: str, rows: int) -> None:
-    from djangopackages_sdk._server import _rows_of
+    from djangopackages_sdk.testing._live import _rows_of
 
     fake = FakeAPI.with_sample_data()
     url = "http://127.0.0.1:1/api/v4/" + path

@@ -21,8 +21,7 @@ from djangopackages_sdk import (
     SearchResult,
 )
 from djangopackages_sdk.testing import FakeAPI
-
-ROOT = "https://djangopackages.org/api/v4/"
+from helpers import API_ROOT as ROOT
 
 
 def extra_fields(fake: FakeAPI, path: str, add: Callable[[Any], None]) -> httpx.MockTransport:

@@ -1,11 +1,11 @@
-"""A real HTTP server on 127.0.0.1 in front of a :class:`~djangopackages_sdk.testing.FakeAPI`.
+"""A real HTTP server on 127.0.0.1 in front of a `FakeAPI`.
 
-:class:`LiveServer` answers through the fake over genuine sockets, so a client
+`LiveServer` answers through the fake over genuine sockets, so a client
 under test goes through its whole network stack (connection pool, keep-alive,
 timeouts, resets). It models a small production site: a network round trip
 (``latency``), a bounded pool of server workers (``workers``) and a per-row cost
 of rendering a page (``row_cost``). A ``fault`` callable may replace the answer to
-any request with a :class:`Fault` (an error status, a hostile body, a reset
+any request with a `Fault` (an error status, a hostile body, a reset
 connection, a slow answer, a change to the data)::
 
     from djangopackages_sdk import Client
@@ -23,7 +23,6 @@ connection, a slow answer, a change to the data)::
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import socket
@@ -31,219 +30,18 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Final
 
 import httpx
 
-if TYPE_CHECKING:
-    from .testing import FakeAPI
+from ._fake import FakeAPI
+from ._faults import Fault, Hit, _positive
 
-__all__ = ["Fault", "Hit", "LiveServer"]
-
-_DEFAULT_LIMIT: Final = 20
 _COUNT_PREFIX: Final = re.compile(rb'\s*\{\s*"count"\s*:\s*(\d+)\s*,')
 _HOP_BY_HOP: Final = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 _STATUS_ONLY_BODIES: Final = frozenset({204, 304})
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One request a :class:`LiveServer` received.
-
-    Attributes:
-        method: the HTTP method, upper case (``"GET"``).
-        path: the request target as sent: path and query
-            (``"/api/v4/packages/?limit=20&offset=40"``).
-        number: its rank in arrival order, counted from 1.
-        time: when it arrived, on the :func:`time.monotonic` clock.
-    """
-
-    method: str
-    path: str
-    number: int
-    time: float
-
-    @property
-    def route(self) -> str:
-        """The path without its query (``"/api/v4/packages/"``)."""
-        return urlsplit(self.path).path
-
-    @property
-    def params(self) -> dict[str, str]:
-        """The query parameters, the last value of each (``{"limit": "20", "offset": "40"}``)."""
-        return dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
-
-    def is_list(self, collection: str | None = None) -> bool:
-        """Whether this asks for a list page (of ``collection``, e.g. ``"packages"``, if given)."""
-        parts = [part for part in self.route.split("/") if part]
-        if not parts or parts[-1] not in ("packages", "grids", "categories"):
-            return False
-        return collection is None or parts[-1] == collection
-
-    def window(self) -> range:
-        """The row offsets a list request asks for, with the API's defaults.
-
-        ``limit`` falls back to 20 when missing, invalid, zero or negative and
-        ``offset`` to 0 when missing, invalid or negative, as the API does:
-        ``?limit=5&offset=10`` gives ``range(10, 15)``.
-        """
-        params = self.params
-        limit = _positive(params.get("limit"))
-        offset = _positive(params.get("offset"))
-        return range(offset or 0, (offset or 0) + (limit or _DEFAULT_LIMIT))
-
-
-def _positive(text: str | None) -> int | None:
-    """``int(text)`` when it is a valid non-negative integer, else None (0 stays 0)."""
-    if text is None:
-        return None
-    try:
-        number = int(text)
-    except ValueError:
-        return None
-    return number if number >= 0 else None
-
-
-def _header_pairs(
-    headers: Mapping[str, str] | Iterable[tuple[str, str]],
-) -> tuple[tuple[str, str], ...]:
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return tuple((str(name), str(value)) for name, value in items)
-
-
-def _encode_body(body: bytes | str | Any) -> tuple[bytes, str | None]:
-    """A body as bytes plus the content type it suggests (None: no opinion)."""
-    if isinstance(body, bytes | bytearray | memoryview):
-        data = bytes(body)
-    elif isinstance(body, str):
-        data = body.encode("utf-8")
-    else:
-        return json.dumps(body, separators=(",", ":")).encode("utf-8"), "application/json"
-    if not data:
-        return data, None
-    if data.lstrip()[:1] == b"<":
-        return data, "text/html; charset=utf-8"
-    if data.lstrip()[:1] in (b"{", b"["):
-        return data, "application/json"
-    return data, "text/plain; charset=utf-8"
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """What a :class:`LiveServer` does instead of (or before) its normal answer.
-
-    Build one with the constructors, :meth:`status`, :meth:`body`, :meth:`reset`,
-    :meth:`delay`, :meth:`truncated` and :meth:`mutate`, or combine fields
-    directly. The server applies them in this order: run :attr:`action` on the
-    fake, wait :attr:`wait` seconds, reset the connection if
-    :attr:`reset_connection`, else answer with :attr:`status_code`/:attr:`headers`/
-    :attr:`content` when a status is set, else the fake's own answer (cut to
-    :attr:`truncate_at` bytes when set).
-
-    Attributes:
-        status_code: answer with this status instead of the fake's response.
-        headers: extra response headers (``Content-Length`` is always computed).
-        content: the body sent with :attr:`status_code`.
-        reset_connection: close the socket abruptly (``SO_LINGER`` 0, a TCP RST)
-            without answering.
-        wait: seconds to wait before answering (does not hold a server worker).
-        truncate_at: send only the first bytes of the fake's body (a complete
-            HTTP message whose body is cut short, e.g. broken JSON).
-        action: called with the fake before anything else (insert or delete rows).
-    """
-
-    status_code: int | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    content: bytes = b""
-    reset_connection: bool = False
-    wait: float = 0.0
-    truncate_at: int | None = None
-    action: Callable[[FakeAPI], object] | None = field(default=None, compare=False)
-
-    @classmethod
-    def status(
-        cls,
-        code: int,
-        body: bytes | str | Any = b"",
-        *,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-        content_type: str | None = None,
-        retry_after: float | str | None = None,
-    ) -> Fault:
-        """Answer ``code`` with ``body`` (bytes, text, or a value sent as JSON).
-
-        The content type is ``content_type`` if given, else inferred from the body
-        (HTML when it starts with ``<``, JSON for ``{``/``[`` or a non-text value,
-        plain text otherwise; none for an empty body). ``retry_after`` adds a
-        ``Retry-After`` header: a number of seconds or an HTTP date string.
-
-        >>> Fault.status(429, retry_after=1).headers
-        (('Retry-After', '1'),)
-        """
-        data, inferred = _encode_body(body)
-        pairs = list(_header_pairs(headers))
-        kind = content_type or inferred
-        if kind is not None and not any(name.lower() == "content-type" for name, _ in pairs):
-            pairs.insert(0, ("Content-Type", kind))
-        if retry_after is not None:
-            value = retry_after if isinstance(retry_after, str) else f"{retry_after:g}"
-            pairs.append(("Retry-After", value))
-        return cls(status_code=code, headers=tuple(pairs), content=data)
-
-    @classmethod
-    def body(
-        cls,
-        body: bytes | str | Any,
-        *,
-        status: int = 200,
-        content_type: str | None = "application/json",
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-    ) -> Fault:
-        """Answer ``status`` (200) with this body, labelled ``application/json`` by default.
-
-        For a page the API never sent: a ``next`` loop, an HTML body under 200,
-        truncated JSON (``Fault.body(b'{"count":3,"res')``). A non-text value is
-        sent as JSON. Pass ``content_type=None`` to infer it from the body.
-        """
-        return cls.status(status, body, headers=headers, content_type=content_type)
-
-    @classmethod
-    def reset(cls) -> Fault:
-        """Reset the connection without answering (the client sees a connection error)."""
-        return cls(reset_connection=True)
-
-    @classmethod
-    def delay(cls, seconds: float, then: Fault | None = None) -> Fault:
-        """Wait ``seconds`` before answering (normally, or as ``then`` says).
-
-        Long enough, this exceeds a client's read timeout. The wait ends early
-        when the server stops.
-        """
-        if then is None:
-            return cls(wait=seconds)
-        return cls(
-            status_code=then.status_code,
-            headers=then.headers,
-            content=then.content,
-            reset_connection=then.reset_connection,
-            wait=then.wait + seconds,
-            truncate_at=then.truncate_at,
-            action=then.action,
-        )
-
-    @classmethod
-    def truncated(cls, size: int) -> Fault:
-        """Send the fake's normal answer with its body cut to its first ``size`` bytes."""
-        return cls(truncate_at=size)
-
-    @classmethod
-    def mutate(cls, action: Callable[[FakeAPI], object]) -> Fault:
-        """Call ``action(fake)`` (e.g. ``lambda f: f.add(row)``), then answer normally."""
-        return cls(action=action)
 
 
 class _Server(ThreadingHTTPServer):
@@ -348,7 +146,7 @@ def _rows_of(response: httpx.Response, hit: Hit) -> int:
 
 
 class LiveServer:
-    """Serve a :class:`~djangopackages_sdk.testing.FakeAPI` over real HTTP on 127.0.0.1.
+    """Serve a `FakeAPI` over real HTTP on 127.0.0.1.
 
     A background thread accepts connections; each connection gets a thread
     (HTTP/1.1 keep-alive, ``Content-Length`` on every answer). Every request
@@ -358,12 +156,12 @@ class LiveServer:
     ``response.extensions["rows"]`` if the fake sets it, else the number of
     results of a list page, else 1), releases the slot and writes the answer.
 
-    ``fault(hit)``, called as each request arrives, may return a :class:`Fault`
+    ``fault(hit)``, called as each request arrives, may return a `Fault`
     to replace the normal answer; it may also change the fake itself before
     returning None. If it raises, the request is answered 500 and the exception
-    kept in :attr:`errors`.
+    kept in `errors`.
 
-    Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+    Use it as a context manager, or call `start` and `stop`::
 
         with LiveServer(FakeAPI.with_sample_data(), latency=0.01) as server:
             httpx.get(server.base_url + "packages/")
@@ -443,7 +241,7 @@ class LiveServer:
     def stop(self) -> None:
         """Stop serving: close the listening socket and every connection, join every thread.
 
-        Requests still waiting (``latency``, :meth:`Fault.delay`) are cut short.
+        Requests still waiting (``latency``, `Fault.delay`) are cut short.
         Safe to call twice.
         """
         server, thread = self._server, self._thread
