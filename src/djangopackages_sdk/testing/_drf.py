@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from .._registry import COLLECTIONS
+
 DEFAULT_LIMIT: Final = 20
 """Page size when a list request carries no valid ``limit``."""
 _ALLOWED_METHODS: Final = ("GET", "HEAD", "OPTIONS")
@@ -129,9 +131,9 @@ def _route(prefix: str, path: str) -> tuple[str, str | None] | None:
     if not rest.endswith("/"):
         return None
     parts = rest[:-1].split("/")
-    if len(parts) == 1 and parts[0] in ("packages", "grids", "categories", "search"):
+    if len(parts) == 1 and parts[0] in (*COLLECTIONS, "search"):
         return parts[0], None
-    if len(parts) == 2 and parts[0] in ("packages", "grids", "categories"):
+    if len(parts) == 2 and parts[0] in COLLECTIONS:
         key = parts[1]
         # DRF's router matches a lookup with [^/.]+
         if key and "." not in key:

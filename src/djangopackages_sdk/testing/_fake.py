@@ -11,6 +11,7 @@ import httpx
 
 from .._links import DEFAULT_BASE_URL, ApiRoot
 from .._models import Category, Grid, Package
+from .._registry import BY_KIND, as_id
 from ._drf import (
     _JSON_HEADERS,
     _api_root,
@@ -23,7 +24,7 @@ from ._drf import (
 )
 from ._sample import load_sample_data
 from ._search import _search
-from ._store import _KIND_OF, _MODEL_NAME, Kind, _normalise, _parse_kind, _Table
+from ._store import _KIND_OF, Kind, _normalise, _parse_kind, _Table
 
 
 class _View(Mapping[int, dict[str, Any]]):
@@ -258,14 +259,13 @@ class FakeAPI:
         table = self._tables[_KIND_OF[collection]]
         if key is None:
             return 200, self._list(table, routed)
-        if key.isascii() and key.isdigit():
-            resource_id: int | None = int(key)
-        elif table.kind == "category":
-            return 404, b'{"detail":"Not found."}'
-        else:
+        resource_id = as_id(key)
+        if resource_id is None:
+            if not BY_KIND[table.kind].slug_lookup:
+                return 404, b'{"detail":"Not found."}'
             resource_id = table.by_slug(key)
         if resource_id is None or resource_id not in table.rows:
-            detail = f"No {_MODEL_NAME[table.kind]} matches the given query."
+            detail = f"No {BY_KIND[table.kind].title} matches the given query."
             return 404, _dumps({"detail": detail}).encode()
         return 200, table.render(resource_id, base, suffix).encode()
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
+from .._registry import COLLECTIONS
 from ._fake import FakeAPI
 
 _DEFAULT_LIMIT: Final = 20
@@ -43,7 +44,7 @@ class Hit:
     def is_list(self, collection: str | None = None) -> bool:
         """Whether this asks for a list page (of ``collection``, e.g. ``"packages"``, if given)."""
         parts = [part for part in self.route.split("/") if part]
-        if not parts or parts[-1] not in ("packages", "grids", "categories"):
+        if not parts or parts[-1] not in COLLECTIONS:
             return False
         return collection is None or parts[-1] == collection
 

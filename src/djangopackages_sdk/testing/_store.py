@@ -8,30 +8,22 @@ haystack) and drops it all on `_Table.invalidate`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from .._convert import get_converter
 from .._links import parse_resource_link
 from .._models import Category, Grid, Package
+from .._registry import BY_KIND, KINDS, KindName
 from ._drf import _dumps
 
-Kind = Literal["package", "grid", "category"]
+Kind = KindName
 """The three resource kinds the fake stores."""
 
-_COLLECTION: Final[dict[str, str]] = {
-    "package": "packages",
-    "grid": "grids",
-    "category": "categories",
-}
+# A kind's singular or plural name -> the kind, from the SDK's one registry.
 _KIND_OF: Final[dict[str, Kind]] = {
-    "package": "package",
-    "packages": "package",
-    "grid": "grid",
-    "grids": "grid",
-    "category": "category",
-    "categories": "category",
+    **{k.kind: k.kind for k in KINDS},
+    **{k.collection: k.kind for k in KINDS},
 }
-_MODEL_NAME: Final[dict[str, str]] = {"package": "Package", "grid": "Grid", "category": "Category"}
 _PAGE_CACHE_LIMIT: Final = 256
 _RENDER_CACHE_LIMIT: Final = 16
 
@@ -67,7 +59,7 @@ class _Table:
 
     def __init__(self, kind: Kind) -> None:
         self.kind: Kind = kind
-        self.collection = _COLLECTION[kind]
+        self.collection = BY_KIND[kind].collection
         self.rows: dict[int, dict[str, Any]] = {}
         self._order: list[int] | None = None
         self._slugs: dict[str, int] | None = None
