@@ -22,6 +22,7 @@ from ._config import (
     DEFAULT_ROWS_PER_REQUEST,
     CallOptions,
     RetryEvent,
+    Settings,
     shared_ssl_context,
 )
 from ._crawl import Crawl, OnError
@@ -143,8 +144,7 @@ class AsyncClient(Operations):
         strict: bool = False,
         bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
     ) -> None:
-        super().__init__(
-            base_url,
+        settings = Settings.build(
             timeout=timeout,
             headers=headers,
             user_agent=user_agent,
@@ -155,10 +155,10 @@ class AsyncClient(Operations):
             on_retry=on_retry,
             max_in_flight=max_in_flight,
             requests_per_second=requests_per_second,
-            strict=strict,
             bulk_rows_per_request=bulk_rows_per_request,
             http_timeout=http_client.timeout if http_client else None,
         )
+        super().__init__(base_url, settings, strict=strict)
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()

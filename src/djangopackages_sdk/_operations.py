@@ -9,7 +9,7 @@ drives the flows (see `_protocol.py`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -17,17 +17,14 @@ import httpx
 
 from ._catalog import Catalog
 from ._config import (
-    DEFAULT_MAX_IN_FLIGHT,
-    DEFAULT_ROWS_PER_REQUEST,
     CallOptions,
-    RetryEvent,
     Settings,
 )
 from ._convert import Converter, get_converter
 from ._crawl import Crawl, OnError
 from ._exceptions import DjangoPackagesError, NotFoundError, PayloadError
 from ._identity import IdentityMap
-from ._links import DEFAULT_BASE_URL, ApiRoot
+from ._links import ApiRoot
 from ._models import Category, CollectionName, Link, ResourceT, SearchResult
 from ._pages import Checkpoint
 from ._protocol import Fetch, Flow, collect, fetch_one, gather
@@ -39,38 +36,8 @@ __all__ = ["Operations"]
 class Operations:
     """Configuration, identity map and operations shared by both clients."""
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        timeout: httpx.Timeout | float | None = None,
-        headers: Mapping[str, str] | None = None,
-        user_agent: str | None = None,
-        max_retries: int = 3,
-        retry_backoff: float = 0.5,
-        retry_backoff_cap: float = 8.0,
-        retry_after_cap: float = 60.0,
-        on_retry: Callable[[RetryEvent], None] | None = None,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-        requests_per_second: float | None = None,
-        strict: bool = False,
-        bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
-        http_timeout: httpx.Timeout | None = None,
-    ) -> None:
-        self._settings = Settings.build(
-            timeout=timeout,
-            headers=headers,
-            user_agent=user_agent,
-            max_retries=max_retries,
-            retry_backoff=retry_backoff,
-            retry_backoff_cap=retry_backoff_cap,
-            retry_after_cap=retry_after_cap,
-            on_retry=on_retry,
-            max_in_flight=max_in_flight,
-            requests_per_second=requests_per_second,
-            bulk_rows_per_request=bulk_rows_per_request,
-            http_timeout=http_timeout,
-        )
+    def __init__(self, base_url: str, settings: Settings, *, strict: bool) -> None:
+        self._settings = settings
         self.root = ApiRoot.parse(base_url)
         self.converter: Converter = get_converter(strict)
         self._identity = IdentityMap()
