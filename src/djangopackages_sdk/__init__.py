@@ -1,9 +1,12 @@
 """djangopackages-sdk: a typed Python SDK (sync and async) for the Django Packages API v4.
 
->>> from djangopackages_sdk import Client
->>> with Client() as dp:                       # doctest: +SKIP
-...     otp = dp.packages.get("django-otp")
-...     category = dp.resolve(otp.category)
+```python
+from djangopackages_sdk import Client
+
+with Client() as dp:
+    otp = dp.packages.get("django-otp")
+    category = dp.resolve(otp.category)
+```
 """
 
 from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
