@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import catalogue, run  # noqa: E402
+from benchmarks import catalogue, contenders, params, run, servers  # noqa: E402
 
 from conftest import load_body  # noqa: E402
 from djangopackages_sdk import Category, Grid, Package  # noqa: E402
@@ -105,9 +105,9 @@ def test_pydantic_models_are_equivalent_to_the_sdk_models() -> None:
 
 
 def test_lower_bound_is_the_larger_of_round_trips_and_row_work() -> None:
-    params = run.Params(latency=0.05, row_cost=0.0002, workers=4)
-    assert run.lower_bound(5_400, 1, params) == pytest.approx(0.27)
-    assert run.lower_bound(100, 3, params) == pytest.approx(0.15)
+    model = params.Params(latency=0.05, row_cost=0.0002, workers=4)
+    assert servers.lower_bound(5_400, 1, model) == pytest.approx(0.27)
+    assert servers.lower_bound(100, 3, model) == pytest.approx(0.15)
 
 
 def test_naive_graph_extrapolates_from_the_requests_it_made() -> None:
@@ -119,13 +119,13 @@ def test_naive_graph_extrapolates_from_the_requests_it_made() -> None:
         base_url=catalogue.BASE_URL,
     )
     with LiveServer(fake) as server:
-        outcome = run.naive_graph(server.base_url, 45, cap=0.0)
+        outcome = contenders.naive_graph(server.base_url, 45, cap=0.0)
         hits = list(server.hits)
     links = sum(1 + len(p["grids"]) for p in data["packages"])
     assert outcome.note["extrapolated"] is True
     assert outcome.note["relation_requests_done"] == 1  # always at least one, to extrapolate
     assert outcome.note["relation_requests_total"] == links
-    assert len(hits) == math.ceil(45 / run.NAIVE_PAGE_SIZE) + 1
+    assert len(hits) == math.ceil(45 / params.NAIVE_PAGE_SIZE) + 1
     assert outcome.seconds is not None
     assert math.isfinite(outcome.seconds)
 
@@ -157,7 +157,7 @@ def test_a_tiny_run_counts_every_request_and_writes_the_report(tmp_path: Path) -
     for variants in (crawl, graph):
         for name, variant in variants.items():
             assert variant["error"] is None, name
-    pages = math.ceil(PACKAGES / run.NAIVE_PAGE_SIZE)
+    pages = math.ceil(PACKAGES / params.NAIVE_PAGE_SIZE)
     assert crawl["naive httpx loop"]["requests"] == pages
     naive = graph["naive N+1"]
     assert "extrapolated" not in naive
@@ -179,7 +179,7 @@ def test_a_tiny_run_counts_every_request_and_writes_the_report(tmp_path: Path) -
         assert graph[name]["runs"][0]["detail_requests"] == 0, name
     parse = written["tasks"]["parse"]
     assert parse["rows"] == PACKAGES
-    assert run.SDK_PARSE in parse["variants"]
+    assert params.SDK_PARSE in parse["variants"]
     memory = written["tasks"]["memory"]
     assert memory["json_text_bytes"] == sum(memory["json_text_bytes_by_collection"].values())
     assert memory["sdk_models_bytes"] > 0

@@ -1,0 +1,180 @@
+"""The report: machine, versions and git state, the printed table and the targets met."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from typing import Any
+
+from benchmarks.params import PYDANTIC_PARSE, ROOT, SDK_PARSE
+
+
+# -- report ----------------------------------------------------------------------------
+def library_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for dist in (
+        "djangopackages-sdk",
+        "httpx",
+        "httpcore",
+        "attrs",
+        "cattrs",
+        "orjson",
+        "pydantic",
+        "pydantic-core",
+    ):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def git_state() -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    status = git("status", "--porcelain", "--", "src")
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "src_modified": bool(status) if status is not None else None,
+    }
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version,
+        "implementation": platform.python_implementation(),
+    }
+
+
+def _fmt_ratio(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:,.1f}x" if value >= 10 else f"{value:.2f}x"
+
+
+def print_table(report: dict[str, Any]) -> None:
+    """The human summary of a report."""
+    head = (
+        f"{'task':<8} {'variant':<44} {'median s':>10} {'requests':>9}"
+        f" {'vs naive':>10} {'vs bound':>9}"
+    )
+    print()
+    print(head)
+    print("-" * len(head))
+    for task in ("crawl", "graph"):
+        entry = report["tasks"][task]
+        print(
+            f"{task:<8} {'lower bound (server model)':<44} {entry['lower_bound_seconds']:>10.3f}"
+            f" {entry['lower_bound_round_trips']:>9} {'':>10} {'1.00x':>9}"
+        )
+        for name, v in entry["variants"].items():
+            if v.get("error"):
+                print(f"{task:<8} {name:<44} {'FAILED':>10}  {v['error'][:60]}")
+                continue
+            label = name + (" (extrapolated)" if v.get("extrapolated") else "")
+            print(
+                f"{task:<8} {label:<44} {v['median_seconds']:>10.3f} {v['requests']:>9}"
+                f" {_fmt_ratio(v['speedup_vs_naive']):>10}"
+                f" {_fmt_ratio(v['ratio_vs_lower_bound']):>9}"
+            )
+    parse = report["tasks"]["parse"]
+    print()
+    print(
+        f"parse + structure of one {parse['rows']}-row page ({parse['bytes']:,} bytes), "
+        f"median of {parse['repeats']}:"
+    )
+    base = parse["baseline"]
+    for name, v in parse["variants"].items():
+        vs = _fmt_ratio(v["speedup_vs_baseline"]) if v.get("speedup_vs_baseline") else "-"
+        print(f"  {name:<60} {v['median'] * 1000:>9.1f} ms  {vs:>7} vs {base}")
+    memory = report["tasks"]["memory"]
+    print()
+    print(
+        f"memory of the structured catalogue (tracemalloc) vs its JSON text "
+        f"({memory['json_text_bytes'] / 1e6:.2f} MB):"
+    )
+    for key in (
+        "sdk_models_bytes",
+        "sdk_models_with_converter_caches_bytes",
+        "sdk_catalog_with_indexes_bytes",
+        "peak_while_structuring_bytes",
+        "json_loads_dicts_bytes",
+        "pydantic_models_bytes",
+    ):
+        value = memory.get(key)
+        if value is not None:
+            print(
+                f"  {key:<42} {value / 1e6:>8.2f} MB"
+                f"  {value / memory['json_text_bytes']:>5.2f}x JSON"
+            )
+    targets = report["targets"]
+    print()
+    print("targets:")
+    for name, t in targets.items():
+        print(
+            f"  {name:<34} {t['figure']:<34} {'MET' if t['met'] else 'NOT MET':<8}"
+            f" (target {t['target']})"
+        )
+
+
+def targets_met(report: dict[str, Any]) -> dict[str, Any]:
+    """Each figure against the issue's target."""
+    out: dict[str, Any] = {}
+    tasks = report["tasks"]
+    goals = (
+        ("crawl", ("Client", "AsyncClient"), 25.0, 2.0),
+        (
+            "graph",
+            (
+                "Client resolve_many",
+                "AsyncClient resolve_many",
+                "Client.catalog()",
+                "AsyncClient.catalog()",
+            ),
+            1000.0,
+            2.5,
+        ),
+    )
+    for task, names, speed, bound in goals:
+        for name in names:
+            v = tasks[task]["variants"].get(name, {})
+            if not v.get("median_seconds") or v.get("speedup_vs_naive") is None:
+                continue
+            out[f"{task}: {name}"] = {
+                "figure": f"{_fmt_ratio(v['speedup_vs_naive'])} vs naive, "
+                f"{_fmt_ratio(v['ratio_vs_lower_bound'])} of bound",
+                "target": f">= {speed:g}x vs naive and <= {bound:g}x of the lower bound",
+                "met": v["speedup_vs_naive"] >= speed and v["ratio_vs_lower_bound"] <= bound,
+            }
+    parse = tasks["parse"]["variants"]
+    sdk = parse.get(SDK_PARSE)
+    pyd = parse.get(PYDANTIC_PARSE)
+    if sdk and pyd:
+        out["parse + structure"] = {
+            "figure": f"SDK {sdk['median'] * 1000:.1f} ms"
+            f" vs pydantic {pyd['median'] * 1000:.1f} ms",
+            "target": "SDK no slower than pydantic validate_json",
+            "met": sdk["median"] <= pyd["median"],
+        }
+    memory = tasks["memory"]
+    out["memory"] = {
+        "figure": f"models {memory['ratio_models_vs_json']:.2f}x JSON text",
+        "target": "<= 1.5x the JSON text",
+        "met": memory["ratio_models_vs_json"] <= 1.5,
+    }
+    return out
