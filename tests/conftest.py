@@ -93,6 +93,13 @@ class Harness:
         options.setdefault("fake", self.fake)
         return Harness(self.mode, **options)
 
+    def over_respx(self, **options: Any) -> Harness:
+        """Another harness of the same mode over a real transport, which respx intercepts."""
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport = (
+            httpx.AsyncHTTPTransport() if self.is_async else httpx.HTTPTransport()
+        )
+        return self.new(transport=transport, **options)
+
     async def close(self) -> None:
         if isinstance(self.client, Client):
             self.client.close()

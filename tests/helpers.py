@@ -9,6 +9,9 @@ from djangopackages_sdk.testing import FakeAPI
 API_ROOT: Final = "https://djangopackages.org/api/v4/"
 """The API root the fake answers under by default (``DEFAULT_BASE_URL``)."""
 
+LOCAL_ROOT: Final = "http://127.0.0.1:8765/api/v4/"
+"""Another API root, for replayed exchanges recorded from a local server."""
+
 
 def many_packages(n: int) -> FakeAPI:
     """The sample data plus generated packages (ids from 2000), ``n`` packages in all."""

@@ -29,21 +29,13 @@ from djangopackages_sdk import (
 from djangopackages_sdk._config import shared_ssl_context
 from djangopackages_sdk._convert import get_converter
 from djangopackages_sdk.testing import FakeAPI
+from helpers import LOCAL_ROOT as LOCAL
 
 API = DEFAULT_BASE_URL
-LOCAL = "http://127.0.0.1:8765/api/v4/"
 
 
 def _urls(fake: FakeAPI) -> list[str]:
     return [str(request.url) for request in fake.requests]
-
-
-def _respx_harness(dp: Harness, **options: Any) -> Harness:
-    """A harness whose httpx client uses a real transport, so that respx intercepts it."""
-    transport: httpx.BaseTransport | httpx.AsyncBaseTransport = (
-        httpx.AsyncHTTPTransport() if dp.is_async else httpx.HTTPTransport()
-    )
-    return dp.new(transport=transport, **options)
 
 
 def _get(collection: str, key: int | str) -> Callable[[Any], Any]:
@@ -142,7 +134,7 @@ async def test_category_slug_unknown(dp: Harness) -> None:
 async def test_get_replayed_with_respx(dp: Harness) -> None:
     with respx.mock(assert_all_called=True) as router:
         route = _replay(router, "real-api/packages-detail-by-slug-django-otp")
-        h = _respx_harness(dp, base_url=LOCAL)
+        h = dp.over_respx(base_url=LOCAL)
         try:
             otp = await h.run(lambda c: c.packages.get("django-otp"))
             again = await h.run(lambda c: c.packages.get(1867))
@@ -159,7 +151,7 @@ async def test_category_slug_replayed_with_respx(dp: Harness) -> None:
         route = router.get(f"{LOCAL}categories/").respond(
             200, content=load_exchange("real-api/categories-list")["response"]["body"].encode()
         )
-        h = _respx_harness(dp, base_url=LOCAL)
+        h = dp.over_respx(base_url=LOCAL)
         try:
             framework = await h.run(lambda c: c.categories.get("frameworks"))
         finally:
@@ -195,7 +187,7 @@ async def test_search_without_results(dp: Harness, query: str) -> None:
 async def test_search_replayed_with_respx(dp: Harness) -> None:
     with respx.mock(assert_all_called=True) as router:
         _replay(router, "real-api/search-q-two-words")
-        h = _respx_harness(dp, base_url=LOCAL)
+        h = dp.over_respx(base_url=LOCAL)
         try:
             hits = await h.run(lambda c: c.search("two factor"))
         finally:
@@ -236,7 +228,7 @@ async def test_format_api_seed_replayed_with_respx(dp: Harness) -> None:
         category_route = router.get(f"{API}categories/1/").respond(
             200, json={**load_body("real-api/categories-detail-by-id-1")}
         )
-        h = _respx_harness(dp)
+        h = dp.over_respx()
         try:
             otp = await h.run(lambda c: c.packages.get(1867))
             category = await h.run(lambda c: c.resolve(otp.category))

@@ -25,15 +25,7 @@ from djangopackages_sdk import (
     TransportError,
 )
 from helpers import API_ROOT as API
-
-LOCAL = "http://127.0.0.1:8765/api/v4/"
-
-
-def _respx_harness(dp: Harness, **options: Any) -> Harness:
-    transport: httpx.BaseTransport | httpx.AsyncBaseTransport = (
-        httpx.AsyncHTTPTransport() if dp.is_async else httpx.HTTPTransport()
-    )
-    return dp.new(transport=transport, **options)
+from helpers import LOCAL_ROOT as LOCAL
 
 
 def _serving(dp: Harness, special: dict[str, httpx.Response], **options: Any) -> Harness:
@@ -150,7 +142,7 @@ async def test_recorded_404_replayed_with_respx(dp: Harness, name: str) -> None:
             headers={"content-type": "application/json"},
             content=exchange["response"]["body"].encode(),
         )
-        h = _respx_harness(dp, base_url=LOCAL)
+        h = dp.over_respx(base_url=LOCAL)
         try:
             with pytest.raises(NotFoundError) as info:
                 await h.run(lambda c: getattr(c, collection).get(key))
@@ -225,7 +217,7 @@ async def test_method_not_allowed_replayed_with_respx(dp: Harness) -> None:
             headers={"content-type": "application/json", "allow": "GET, HEAD, OPTIONS"},
             content=exchange["response"]["body"].encode(),
         )
-        h = _respx_harness(dp, base_url=LOCAL)
+        h = dp.over_respx(base_url=LOCAL)
         try:
             with pytest.raises(HTTPStatusError) as info:
                 await h.run(lambda c: c.packages.get("django-otp"))

@@ -26,11 +26,12 @@ from djangopackages_sdk.testing import (
     sample_packages,
 )
 from helpers import API_ROOT as API
+from helpers import LOCAL_ROOT as LOCAL
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = FIXTURES / "real-api"
 SEEDS = FIXTURES / "seeds"
-LOCAL = "http://127.0.0.1:8765/api/v4/"
+
 SAMPLE_PACKAGE_IDS = [1867, 1672, 1412, 1306, 359]
 
 

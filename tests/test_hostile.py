@@ -57,8 +57,8 @@ from djangopackages_sdk import (
     SearchResult,
     _request,
 )
+from helpers import LOCAL_ROOT as BASE
 
-BASE = "http://127.0.0.1:8765/api/v4/"
 """The root the recordings were made under, so their links are inside it."""
 HOSTILE = Path(__file__).parent / "hostile"
 INDEX: list[dict[str, Any]] = json.loads((HOSTILE / "INDEX.json").read_text(encoding="utf-8"))
