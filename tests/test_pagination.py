@@ -252,7 +252,27 @@ def test_staggered_slices_of_nothing() -> None:
     assert staggered_slices(10, 10, 4)[1] == []
 
 
-async def test_a_known_count_plans_the_whole_crawl_in_one_round(dp: Harness) -> None:
+async def test_a_known_count_plans_the_whole_catalog_crawl_in_one_round(dp: Harness) -> None:
+    h = dp.new(fake=_many_packages(450), max_in_flight=4)
+    try:
+        first = await h.run(lambda c: c.catalog())
+        h.fake.clear_requests()
+        second = await h.run(lambda c: c.catalog())
+    finally:
+        await h.close()
+    assert second.packages == first.packages
+    # The client read count 450 before: the first page and slices over every row
+    # go out together, where a fresh client needs a second round after the first page.
+    ahead = staggered_slices(100, 450, 3)[1]
+    listed = [r for r in h.fake.requests if r.url.path.endswith("/packages/")]
+    assert len(listed) == 1 + len(ahead)
+    # (The sync client sends the slices from its thread pool: in any order.)
+    assert sorted(int(r.url.params["offset"]) for r in listed[1:] if "offset" in r.url.params) == [
+        offset - 1 for offset, _ in ahead
+    ]
+
+
+async def test_a_known_count_does_not_front_load_a_listing(dp: Harness) -> None:
     h = dp.new(fake=_many_packages(450), max_in_flight=4)
     try:
         first = await h.collect(lambda c: c.packages.list())
@@ -262,11 +282,6 @@ async def test_a_known_count_plans_the_whole_crawl_in_one_round(dp: Harness) -> 
     finally:
         await h.close()
     assert [p.id for p in second] == [p.id for p in first]
-    # The client read count 450 before: the first page and slices over every row
-    # go out together, where a fresh client needs a second round after the first page.
-    ahead = staggered_slices(100, 450, 3)[1]
-    assert again.requests == len(h.fake.requests) == 1 + len(ahead)
-    # (The sync client sends the slices from its thread pool: in any order.)
-    assert sorted(int(r.url.params["offset"]) for r in h.fake.requests[1:]) == [
-        offset - 1 for offset, _ in ahead
-    ]
+    # The caller may stop after the first page: it goes out alone, as on a fresh client.
+    assert h.fake.requests[0].url.params["limit"] == "100"
+    assert again.requests == len(h.fake.requests) == 1 + len(staggered_slices(100, 450, 4)[1])

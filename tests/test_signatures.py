@@ -22,6 +22,9 @@ OPTIONS = [
     "requests_per_second",
     "strict",
     "bulk_rows_per_request",
+    "max_age",
+    "max_body_bytes",
+    "attempt_timeout",
 ]
 
 

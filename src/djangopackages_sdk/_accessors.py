@@ -66,10 +66,15 @@ class CollectionBase(Generic[ResourceT]):
         on_error: OnError,
         max_retries: int | None,
         deadline: float | None,
+        limit: int | None = None,
     ) -> Callable[[], Crawl[ResourceT]]:
         if isinstance(checkpoint, dict):
             checkpoint = Checkpoint.from_dict(checkpoint)
-        options = CallOptions.make(max_retries, None)
+        elif checkpoint is not None and not isinstance(checkpoint, Checkpoint):
+            raise TypeError(
+                f"checkpoint must be a Checkpoint or its dict, not {type(checkpoint).__name__}"
+            )
+        options = CallOptions.make(max_retries, deadline)
 
         def start() -> Crawl[ResourceT]:
             call = options if deadline is None else CallOptions.make(max_retries, deadline)
@@ -79,6 +84,7 @@ class CollectionBase(Generic[ResourceT]):
                 checkpoint=checkpoint,
                 on_error=on_error,
                 options=call,
+                limit=limit,
             )
 
         start()  # check the arguments now, not at first iteration

@@ -18,6 +18,8 @@ import httpx
 from ._accessors import CollectionBase, CrawlState
 from ._catalog import Catalog
 from ._config import (
+    DEFAULT_ATTEMPT_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_ROWS_PER_REQUEST,
     CallOptions,
@@ -72,13 +74,20 @@ class AsyncCollection(CollectionBase[ResourceT]):
         self._client = client
 
     async def get(
-        self, key: int | str, *, max_retries: int | None = None, deadline: float | None = None
+        self,
+        key: int | str,
+        *,
+        refresh: bool = False,
+        max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> ResourceT:
         """One resource by id or slug.
 
         See [`Collection.get`][djangopackages_sdk.Collection.get].
         """
-        flow = self._client._get_op(self.collection, key, CallOptions.make(max_retries, deadline))
+        flow = self._client._get_op(
+            self.collection, key, CallOptions.make(max_retries, deadline), refresh
+        )
         return cast(ResourceT, await self._client._run(flow))
 
     def list(
@@ -87,6 +96,7 @@ class AsyncCollection(CollectionBase[ResourceT]):
         page_size: int | None = None,
         checkpoint: Checkpoint | dict[str, Any] | None = None,
         on_error: OnError = "raise",
+        limit: int | None = None,
         max_retries: int | None = None,
         deadline: float | None = None,
     ) -> AsyncPageIterator[ResourceT]:
@@ -95,7 +105,8 @@ class AsyncCollection(CollectionBase[ResourceT]):
         See [`Collection.list`][djangopackages_sdk.Collection.list].
         """
         return AsyncPageIterator(
-            self._client, self._starter(page_size, checkpoint, on_error, max_retries, deadline)
+            self._client,
+            self._starter(page_size, checkpoint, on_error, max_retries, deadline, limit),
         )
 
 
@@ -124,6 +135,19 @@ class AsyncClient(Operations):
         strict: Treat fields the models do not know as payload errors.
         bulk_rows_per_request: The bulk-versus-detail rule of ``resolve_many``:
             rows one extra request is worth (default 250).
+        max_age: Seconds a loaded resource keeps answering ``get``, ``resolve`` and
+            ``resolve_many`` from the identity map before it is fetched again;
+            default None (for ever). Set it when one client lives for hours (a bot,
+            a service) and answers should not be older than that.
+        max_body_bytes: Largest response body accepted, counted both as sent and
+            decompressed (default 64 MiB; a one-page listing of the whole catalogue
+            is about 5 MB). A larger body raises
+            [`ResponseTooLargeError`][djangopackages_sdk.ResponseTooLargeError]
+            without being read further.
+        attempt_timeout: Longest wall-clock time, in seconds, one attempt of a request
+            may take from sending to the last byte of the body (default 60), whatever
+            the server does; ``timeout`` bounds each network read only. A ``deadline``
+            bounds the whole call, retries and waits included.
     """
 
     def __init__(
@@ -143,6 +167,9 @@ class AsyncClient(Operations):
         requests_per_second: float | None = None,
         strict: bool = False,
         bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
+        max_age: float | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
     ) -> None:
         settings = Settings.build(
             timeout=timeout,
@@ -156,7 +183,13 @@ class AsyncClient(Operations):
             max_in_flight=max_in_flight,
             requests_per_second=requests_per_second,
             bulk_rows_per_request=bulk_rows_per_request,
-            http_timeout=http_client.timeout if http_client else None,
+            max_age=max_age,
+            max_body_bytes=max_body_bytes,
+            attempt_timeout=attempt_timeout,
+            base_url=base_url,
+            strict=strict,
+            http_client=http_client,
+            http_type=httpx.AsyncClient,
         )
         super().__init__(base_url, settings, strict=strict)
         self._owns_http = http_client is None

@@ -7,12 +7,13 @@ clients once; the engine only reads the resulting frozen values.
 from __future__ import annotations
 
 import functools
+import math
 import random
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final
 
 import attrs
 import httpx
@@ -20,6 +21,8 @@ import httpx
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_ATTEMPT_TIMEOUT",
+    "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_IN_FLIGHT",
     "DEFAULT_ROWS_PER_REQUEST",
     "DEFAULT_TIMEOUT",
@@ -29,6 +32,8 @@ __all__ = [
     "RetryEvent",
     "RetryPolicy",
     "Settings",
+    "check_count",
+    "check_seconds",
     "default_user_agent",
     "shared_ssl_context",
 ]
@@ -36,6 +41,36 @@ __all__ = [
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_IN_FLIGHT: Final = 4
 DEFAULT_ROWS_PER_REQUEST: Final = 250
+DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024 * 1024
+"""Largest response body accepted, raw and decoded (a one-page listing of the whole
+catalogue is about 5 MB)."""
+DEFAULT_ATTEMPT_TIMEOUT: Final = 60.0
+"""Longest wall-clock time one attempt of a request may take, headers and body."""
+
+
+def check_count(name: str, value: object, *, minimum: int) -> int:
+    """``value`` as an int of at least ``minimum``, or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def check_seconds(name: str, value: object, *, zero_ok: bool = False) -> float:
+    """``value`` as a positive (or non-negative) number of seconds, or an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    number = float(value)
+    if math.isnan(number) or number < 0 or (number == 0 and not zero_ok):
+        raise ValueError(f"{name} must be {'0 or more' if zero_ok else 'positive'}, got {value!r}")
+    return number
+
+
+def _check_timeout(value: object) -> httpx.Timeout | None:
+    if value is None or isinstance(value, httpx.Timeout):
+        return value
+    return httpx.Timeout(check_seconds("timeout", value))
 
 
 @functools.cache
@@ -79,8 +114,10 @@ class RetryPolicy:
     retry_after_cap: float = 60.0
 
     def __attrs_post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be 0 or more")
+        check_count("max_retries", self.max_retries, minimum=0)
+        check_seconds("retry_backoff", self.backoff_base, zero_ok=True)
+        check_seconds("retry_backoff_cap", self.backoff_cap, zero_ok=True)
+        check_seconds("retry_after_cap", self.retry_after_cap, zero_ok=True)
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter for the given 0-based attempt."""
@@ -91,8 +128,7 @@ class RateLimiter:
     """A requests-per-second ceiling shared by every request of one client (thread-safe)."""
 
     def __init__(self, per_second: float) -> None:
-        if per_second <= 0:
-            raise ValueError("requests_per_second must be positive")
+        per_second = check_seconds("requests_per_second", per_second)
         self.interval = 1.0 / per_second
         self._next = 0.0
         self._lock = threading.Lock()
@@ -116,6 +152,10 @@ class Settings:
     headers: dict[str, str]
     timeout: httpx.Timeout
     bulk_rows_per_request: int = DEFAULT_ROWS_PER_REQUEST
+    max_age: float | None = None
+    """Seconds a loaded resource answers lookups before it is fetched again (None: for ever)."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT
 
     @classmethod
     def build(
@@ -132,31 +172,60 @@ class Settings:
         max_in_flight: int,
         requests_per_second: float | None,
         bulk_rows_per_request: int,
-        http_timeout: httpx.Timeout | None,
+        max_age: float | None,
+        max_body_bytes: int,
+        attempt_timeout: float,
+        base_url: object,
+        strict: object,
+        http_client: object,
+        http_type: type[httpx.Client] | type[httpx.AsyncClient],
     ) -> Settings:
         """Check a client's constructor arguments and resolve their defaults.
 
-        ``http_timeout`` is the timeout of an httpx client passed in, used when
-        ``timeout`` is not given.
+        Every wrong type or value raises a TypeError or ValueError naming its
+        parameter, here rather than at the first request. ``http_client`` must be
+        an ``http_type`` (or None); its timeout is used when ``timeout`` is not given.
         """
-        if max_in_flight < 1:
-            raise ValueError("max_in_flight must be at least 1")
-        if bulk_rows_per_request < 1:
-            raise ValueError("bulk_rows_per_request must be at least 1")
-        if timeout is None:
+        if not isinstance(base_url, str):
+            raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be a bool, not {type(strict).__name__}")
+        if http_client is not None and not isinstance(http_client, http_type):
+            raise TypeError(
+                f"http_client must be an {http_type.__module__}.{http_type.__name__}, "
+                f"not {type(http_client).__module__}.{type(http_client).__name__}"
+            )
+        check_count("max_in_flight", max_in_flight, minimum=1)
+        check_count("bulk_rows_per_request", bulk_rows_per_request, minimum=1)
+        check_count("max_body_bytes", max_body_bytes, minimum=1024)
+        attempt_timeout = check_seconds("attempt_timeout", attempt_timeout)
+        if max_age is not None:
+            max_age = check_seconds("max_age", max_age)
+        if on_retry is not None and not callable(on_retry):
+            raise TypeError("on_retry must be callable")
+        if headers is not None and not isinstance(headers, Mapping):
+            raise TypeError(f"headers must be a mapping, not {type(headers).__name__}")
+        if user_agent is not None and not isinstance(user_agent, str):
+            raise TypeError(f"user_agent must be a str, not {type(user_agent).__name__}")
+        given = _check_timeout(timeout)
+        if given is None:
+            http_timeout: Any = getattr(http_client, "timeout", None)
             resolved = http_timeout if http_timeout is not None else DEFAULT_TIMEOUT
         else:
-            resolved = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+            resolved = given
         all_headers = {"Accept": "application/json", "User-Agent": default_user_agent(user_agent)}
         all_headers.update(headers or {})
         return cls(
             retry=RetryPolicy(max_retries, retry_backoff, retry_backoff_cap, retry_after_cap),
             max_in_flight=max_in_flight,
-            limiter=RateLimiter(requests_per_second) if requests_per_second else None,
+            limiter=None if requests_per_second is None else RateLimiter(requests_per_second),
             on_retry=on_retry,
             headers=all_headers,
             timeout=resolved,
             bulk_rows_per_request=bulk_rows_per_request,
+            max_age=max_age,
+            max_body_bytes=max_body_bytes,
+            attempt_timeout=attempt_timeout,
         )
 
 
@@ -170,10 +239,10 @@ class CallOptions:
     @classmethod
     def make(cls, max_retries: int | None, deadline: float | None) -> CallOptions:
         """Options for a call starting now; ``deadline`` is in seconds from now."""
-        if max_retries is not None and max_retries < 0:
-            raise ValueError("max_retries must be 0 or more")
-        if deadline is not None and deadline <= 0:
-            raise ValueError("deadline must be positive")
+        if max_retries is not None:
+            check_count("max_retries", max_retries, minimum=0)
+        if deadline is not None:
+            deadline = check_seconds("deadline", deadline)
         return cls(max_retries, None if deadline is None else time.monotonic() + deadline)
 
 

@@ -27,11 +27,10 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._config import NO_OPTIONS, CallOptions
+from ._config import NO_OPTIONS, CallOptions, check_count
 from ._convert import Converter
 from ._exceptions import (
     DjangoPackagesError,
-    HTTPStatusError,
     IncompleteCrawlError,
     PaginationError,
     PayloadError,
@@ -42,7 +41,15 @@ from ._models import ResourceT
 from ._pages import Checkpoint, Page
 from ._protocol import CrawlFlow, Emit, Fetch, FetchResult
 from ._request import bulk_allocation
-from ._slices import DEFAULT_FIRST_PAGE, staggered_slices
+from ._slices import (
+    DEFAULT_FIRST_PAGE,
+    Fatal,
+    Slice,
+    envelope,
+    is_row_failure,
+    plan_slices,
+    row_id,
+)
 
 __all__ = ["Crawl", "OnError"]
 
@@ -52,24 +59,6 @@ MAX_BISECT_FAILURES: Final = 64
 _MAX_REPAIRS: Final = 8
 
 OnError = Literal["raise", "skip"]
-
-
-@attrs.frozen
-class _Fatal:
-    """A page error that ends the crawl (carried through the driver as a value)."""
-
-    error: DjangoPackagesError
-
-
-@attrs.define
-class _Slice(Generic[ResourceT]):
-    offset: int
-    count: int
-    next: str | None
-    ids: list[int | None]
-    models: list[ResourceT | None]
-    bisected: bool = False
-    """Assembled from bisected parts: its rows may have gaps by design."""
 
 
 class Crawl(Generic[ResourceT]):
@@ -91,9 +80,13 @@ class Crawl(Generic[ResourceT]):
         on_count: Callable[[int], None] | None = None,
         default_retries: int = 3,
         expected_rows: int = 0,
+        limit: int | None = None,
+        on_complete: Callable[[set[int]], object] | None = None,
     ) -> None:
-        if page_size is not None and page_size < 1:
-            raise ValueError("page_size must be at least 1")
+        if page_size is not None:
+            check_count("page_size", page_size, minimum=1)
+        if limit is not None:
+            check_count("limit", limit, minimum=1)
         if on_error not in ("raise", "skip"):
             raise ValueError("on_error must be 'raise' or 'skip'")
         if checkpoint is not None and checkpoint.collection != collection:
@@ -111,9 +104,14 @@ class Crawl(Generic[ResourceT]):
         self.options = options
         self.on_count = on_count
         self.default_retries = default_retries
-        self.expected_rows = expected_rows
+        self.expected_rows = expected_rows if limit is None else min(expected_rows, limit)
         """Rows the caller knows exist (say, distinct links into the collection): a
         crawl without ``page_size`` requests them along with its first page."""
+        self.limit = limit
+        """Rows to hand out at most (None: every row)."""
+        self.on_complete = on_complete
+        """Called with every id seen when the crawl read the whole collection from
+        its start without skipping a row (the identity map drops the others)."""
         self.url = root.collection_url(collection)
         self.count: int | None = None
         """``count`` as the first page reported it (None before the first page)."""
@@ -127,6 +125,10 @@ class Crawl(Generic[ResourceT]):
         self._last_id = checkpoint.last_id if checkpoint else None
         self._alive = False
         self._bisect_failures = 0
+        self._from_start = checkpoint is None or checkpoint.offset == 0
+        self._handed_out = 0
+        self._exhausted = False
+        """A planned slice came back empty: the rows end before ``count`` says."""
 
     # -- what a page iterator exposes ------------------------------------------------
     @property
@@ -149,21 +151,23 @@ class Crawl(Generic[ResourceT]):
 
     # -- the algorithm ---------------------------------------------------------------
     def run(self) -> CrawlFlow[ResourceT]:
-        """Yield fetches and pages until the collection is read."""
+        """Yield fetches and pages until the collection (or ``limit`` rows) is read."""
         first_limit = self.page_size or DEFAULT_FIRST_PAGE
+        if self.limit is not None:
+            first_limit = min(first_limit, self.limit)
         planned = [(self._position, first_limit)]
-        ahead = self.expected_rows - (self._position + first_limit)
-        if not self.page_size and ahead > 0:
+        if not self.page_size and self.expected_rows > self._position + first_limit:
             # Rows known to exist need no count: read them with the first page.
             parallel = max(1, self.max_in_flight - 1)
-            planned += staggered_slices(self._position + first_limit, self.expected_rows, parallel)[
-                1
-            ]
+            ahead = plan_slices(self._position + first_limit, self.expected_rows, parallel)[1]
+            planned += itertools.islice(ahead, parallel)
         for piece in (yield from self._read_many(planned, starting=True)):
             last = yield from self._emit(piece)
-            if last.next is None:
+            if last.next is None or self._done:
                 break
-        planned_end = self.count if self.count is not None else 0
+        planned_end = max(self.count or 0, self._position)
+        if self.limit is not None:
+            planned_end = min(planned_end, self._position + self.limit - self._handed_out)
         if self.page_size:
             step = self.page_size
             upcoming: Iterator[tuple[int, int]] = (
@@ -171,23 +175,23 @@ class Crawl(Generic[ResourceT]):
             )
             window = self.max_in_flight * 2
         else:
-            step, plan = staggered_slices(self._position, planned_end, self.max_in_flight)
-            upcoming = iter(plan)
+            step, upcoming = plan_slices(self._position, planned_end, self.max_in_flight)
             window = self.max_in_flight
-        while last.next is not None:
+        while last.next is not None and not self._done:
             planned = list(itertools.islice(upcoming, window))
             tail = not planned
             if tail:
                 # Past the planned end but the server says there is more:
                 # insertions pushed rows further, keep reading them.
-                planned = [(self._position, step)]
+                wanted = step if self.limit is None else self.limit - self._handed_out
+                planned = [(self._position, min(step, wanted))]
             before = self._position
             slices = yield from self._read_many(planned)
             for piece in slices:
                 last = yield from self._emit(piece)
-                if last.next is None:
+                if last.next is None or self._done:
                     break
-            if tail and self._position <= before:
+            if tail and self._position <= before and not self._done:
                 raise PaginationError(
                     self.url, f"the server reports more rows past offset {before} but sends none"
                 )
@@ -202,6 +206,14 @@ class Crawl(Generic[ResourceT]):
                 f"at offset(s) {offsets_text}",
                 skipped=self.skipped,
             )
+        reached_end = last.next is None or self._exhausted
+        if self.on_complete is not None and reached_end and self._from_start and not self.skipped:
+            self.on_complete(self._seen)
+
+    @property
+    def _done(self) -> bool:
+        """The crawl handed out ``limit`` rows, or found the real end of the rows."""
+        return self._exhausted or (self.limit is not None and self._handed_out >= self.limit)
 
     def _request_window(self, offset: int, limit: int, starting: bool) -> tuple[int, int]:
         # Every slice but a fresh crawl's first starts one row early to prove continuity.
@@ -211,7 +223,7 @@ class Crawl(Generic[ResourceT]):
 
     def _read_many(
         self, planned: list[tuple[int, int]], *, starting: bool = False
-    ) -> Generator[Fetch, list[FetchResult], list[_Slice[ResourceT]]]:
+    ) -> Generator[Fetch, list[FetchResult], list[Slice[ResourceT]]]:
         windows = [
             self._request_window(offset, limit, starting and index == 0)
             for index, (offset, limit) in enumerate(planned)
@@ -221,7 +233,7 @@ class Crawl(Generic[ResourceT]):
         self.requests += len(windows)
         slices = []
         for (offset, limit), result in zip(windows, results, strict=True):
-            if isinstance(result, _Fatal):
+            if isinstance(result, Fatal):
                 raise result.error
             if isinstance(result, DjangoPackagesError):
                 slices.append((yield from self._recover(offset, limit, result)))
@@ -230,7 +242,7 @@ class Crawl(Generic[ResourceT]):
                 slices.append(result)
         return slices
 
-    def _parse_page(self, url: str, data: Any) -> _Slice[ResourceT] | _Fatal:
+    def _parse_page(self, url: str, data: Any) -> Slice[ResourceT] | Fatal:
         """Structure a page as soon as it arrives (see `Fetch.parsers`)."""
         window = page_window(url)
         assert window is not None  # the crawl built this URL
@@ -240,14 +252,14 @@ class Crawl(Generic[ResourceT]):
         except (PaginationError, PayloadError) as error:
             # A broken envelope or `next` is the server's pagination failing,
             # not one bad row: stop instead of bisecting.
-            return _Fatal(error)
+            return Fatal(error)
 
     def _url(self, offset: int, limit: int) -> str:
         return self.root.list_url(self.collection, limit=limit, offset=offset)
 
     def _emit(
-        self, piece: _Slice[ResourceT]
-    ) -> Generator[Fetch | Emit[Page[ResourceT]], Any, _Slice[ResourceT]]:
+        self, piece: Slice[ResourceT]
+    ) -> Generator[Fetch | Emit[Page[ResourceT]], Any, Slice[ResourceT]]:
         piece = yield from self._repair(piece)
         self._note_count(piece.count)
         fresh: list[ResourceT] = []
@@ -263,6 +275,21 @@ class Crawl(Generic[ResourceT]):
                 first_new = index
             if model is not None:
                 fresh.append(model)
+        if self.limit is not None:
+            fresh = fresh[: self.limit - self._handed_out]
+        self._handed_out += len(fresh)
+        if not piece.ids and piece.offset > 0 and not piece.bisected:
+            # A planned slice past the real end: the rows stop here whatever
+            # `count` claims (a server reporting a huge count must not be
+            # crawled to it).
+            if piece.next is not None:
+                logger.warning(
+                    "%s reports %d rows but sends none from offset %d: stopping there",
+                    self.url,
+                    piece.count,
+                    piece.offset,
+                )
+            self._exhausted = True
         fresh = self.store(fresh)
         known = [i for i in piece.ids if i is not None]
         if known:
@@ -273,8 +300,8 @@ class Crawl(Generic[ResourceT]):
         return piece
 
     def _repair(
-        self, piece: _Slice[ResourceT]
-    ) -> Generator[Fetch, list[FetchResult], _Slice[ResourceT]]:
+        self, piece: Slice[ResourceT]
+    ) -> Generator[Fetch, list[FetchResult], Slice[ResourceT]]:
         """Re-read a slice from further back until it overlaps what came before."""
         step = 1
         for _ in range(_MAX_REPAIRS):
@@ -307,9 +334,9 @@ class Crawl(Generic[ResourceT]):
     # -- failures --------------------------------------------------------------------
     def _recover(
         self, offset: int, limit: int, error: DjangoPackagesError
-    ) -> Generator[Fetch, list[FetchResult], _Slice[ResourceT]]:
+    ) -> Generator[Fetch, list[FetchResult], Slice[ResourceT]]:
         """Bisect a failing page to isolate the rows that make it fail."""
-        if not _is_row_failure(error):
+        if not is_row_failure(error):
             raise error
         if not self._alive:
             # Is the server answering at all? One row just past the failing window
@@ -333,11 +360,11 @@ class Crawl(Generic[ResourceT]):
         # Whether more rows follow is a property of the whole window, not of its last
         # healthy part (whose `next` points back inside the window).
         has_more = self._url(offset + limit, limit) if offset + limit < count else None
-        return _Slice(offset, count, has_more, ids, models, bisected=True)
+        return Slice(offset, count, has_more, ids, models, bisected=True)
 
     def _bisect(
         self, offset: int, limit: int, error: DjangoPackagesError
-    ) -> Generator[Fetch, list[FetchResult], list[_Slice[ResourceT] | None]]:
+    ) -> Generator[Fetch, list[FetchResult], list[Slice[ResourceT] | None]]:
         self._bisect_failures += 1
         if self._bisect_failures > MAX_BISECT_FAILURES:
             raise error
@@ -356,10 +383,10 @@ class Crawl(Generic[ResourceT]):
         options = attrs.evolve(self.options, max_retries=min(1, configured))
         results = yield Fetch(tuple(self._url(o, n) for o, n in parts), options)
         self.requests += 2
-        out: list[_Slice[ResourceT] | None] = []
+        out: list[Slice[ResourceT] | None] = []
         for (o, n), result in zip(parts, results, strict=True):
             if isinstance(result, DjangoPackagesError):
-                if not _is_row_failure(result):
+                if not is_row_failure(result):
                     raise result
                 out.extend((yield from self._bisect(o, n, result)))
             else:
@@ -367,8 +394,8 @@ class Crawl(Generic[ResourceT]):
         return out
 
     # -- parsing ---------------------------------------------------------------------
-    def _parse(self, url: str, offset: int, limit: int, data: Any) -> _Slice[ResourceT]:
-        count, next_url, rows = _envelope(url, data)
+    def _parse(self, url: str, offset: int, limit: int, data: Any) -> Slice[ResourceT]:
+        count, next_url, rows = envelope(url, data)
         self._check_next(url, offset, next_url)
         with bulk_allocation(len(rows) * 256):
             models, errors = self.converter.structure_rows(
@@ -378,10 +405,10 @@ class Crawl(Generic[ResourceT]):
             for index, error in errors:
                 logger.warning("skipping row %d of %s: %s", offset + index, self.url, error)
                 self.skipped.append(SkippedRows(offset + index, 1, error))
-            ids = [_row_id(row) for row in rows]
+            ids = [row_id(row) for row in rows]
         else:
             ids = [item.id for item in models]  # type: ignore[union-attr]
-        return _Slice(offset, count, next_url, ids, models)
+        return Slice(offset, count, next_url, ids, models)
 
     def _check_next(self, url: str, offset: int, next_url: str | None) -> None:
         if next_url is None:
@@ -396,30 +423,3 @@ class Crawl(Generic[ResourceT]):
             raise PaginationError(
                 url, f"'next' {verb} (offset {window[1]} after {offset}): {next_url[:200]!r}"
             )
-
-
-def _row_id(row: Any) -> int | None:
-    resource_id = row.get("id") if type(row) is dict else None
-    return resource_id if type(resource_id) is int else None
-
-
-def _is_row_failure(error: DjangoPackagesError) -> bool:
-    """Errors a bad row can cause: a server error or a body that does not parse."""
-    if isinstance(error, HTTPStatusError):
-        return error.status >= 500
-    return isinstance(error, PayloadError)
-
-
-def _envelope(url: str, data: Any) -> tuple[int, str | None, list[Any]]:
-    if type(data) is not dict:
-        raise PayloadError(url, "expected a page object with count/next/results", path="$")
-    count = data.get("count")
-    next_url = data.get("next")
-    rows = data.get("results")
-    if type(count) is not int or count < 0:
-        raise PayloadError(url, "page 'count' must be a non-negative integer", path="$.count")
-    if next_url is not None and type(next_url) is not str:
-        raise PayloadError(url, "page 'next' must be a URL or null", path="$.next")
-    if type(rows) is not list:
-        raise PayloadError(url, "page 'results' must be an array", path="$.results")
-    return count, next_url, rows

@@ -149,6 +149,11 @@ class NotJSONError(PayloadError):
         self.content_type = content_type
         self.head = head
 
+    @property
+    def is_html(self) -> bool:
+        """True when the body is an HTML page (a proxy's, a CDN's or the site's own)."""
+        return "html" in self.content_type or self.head.lstrip().startswith("<")
+
 
 class ForeignURLError(DjangoPackagesError):
     """A link points outside the configured API root; no request was sent."""

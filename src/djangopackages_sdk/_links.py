@@ -9,12 +9,13 @@ poisoned record cannot send the client anywhere else.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit
 
 import attrs
 
 from ._exceptions import ForeignURLError
+from ._registry import COLLECTIONS
 
 DEFAULT_BASE_URL: Final = "https://djangopackages.org/api/v4/"
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
@@ -64,6 +65,20 @@ class ApiRoot:
         if not self.contains(url):
             raise ForeignURLError(url, f"refusing to follow a URL outside the API root {self.url}")
         return strip_format(url)
+
+    def check_link(self, link: Any) -> None:
+        """Raise unless ``link`` is inside this root and its URL names its own id.
+
+        Raises:
+            ForeignURLError: the link leaves the API root.
+            ValueError: the URL is not a resource URL, or its id is not ``link.id``.
+        """
+        url = self.check(link.url)
+        tail = urlsplit(url).path.rstrip("/").rsplit("/", 2)[-2:]
+        if len(tail) != 2 or tail[0] not in COLLECTIONS:
+            raise ValueError(f"link: {url!r} is not the URL of a package, grid or category")
+        if tail[1] != str(link.id):
+            raise ValueError(f"link: its id {link.id} disagrees with its URL {url!r}")
 
     def collection_url(self, collection: str) -> str:
         """The list URL of a collection, such as ``.../api/v4/packages/``."""

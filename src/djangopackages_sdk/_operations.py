@@ -25,10 +25,19 @@ from ._crawl import Crawl, OnError
 from ._exceptions import DjangoPackagesError, NotFoundError, PayloadError
 from ._identity import IdentityMap
 from ._links import ApiRoot
-from ._models import Category, CollectionName, Link, ResourceT, SearchResult
+from ._models import (
+    Category,
+    CollectionName,
+    Grid,
+    Link,
+    Package,
+    Resource,
+    ResourceT,
+    SearchResult,
+)
 from ._pages import Checkpoint
 from ._protocol import Fetch, Flow, collect, fetch_one, gather
-from ._registry import BY_COLLECTION, COLLECTIONS, as_id, model_of
+from ._registry import BY_COLLECTION, COLLECTIONS, as_id, collection_of, model_of
 
 __all__ = ["Operations"]
 
@@ -40,7 +49,7 @@ class Operations:
         self._settings = settings
         self.root = ApiRoot.parse(base_url)
         self.converter: Converter = get_converter(strict)
-        self._identity = IdentityMap()
+        self._identity = IdentityMap(settings.max_age)
 
     @property
     def base_url(self) -> str:
@@ -78,8 +87,24 @@ class Operations:
         """Forget every loaded resource, so the next lookups fetch fresh data."""
         self._identity.clear()
 
-    def _known(self, link: Link[Any]) -> bool:
-        return self._identity.get(link.collection, link.id) is not None
+    def forget(self, item_or_link: Resource | Link[Any]) -> None:
+        """Drop one resource from the identity map, so its next lookup asks the server.
+
+        Takes the resource itself or a link to it; forgetting what the map does not
+        hold does nothing.
+        """
+        if isinstance(item_or_link, Link):
+            self._identity.forget(item_or_link.collection, item_or_link.id)
+        elif isinstance(item_or_link, Package | Grid | Category):
+            self._identity.forget(collection_of(item_or_link), item_or_link.id)
+        else:
+            raise TypeError(
+                "item_or_link must be a Package, Grid, Category or Link, "
+                f"not {type(item_or_link).__name__}"
+            )
+
+    def _known(self, link: Link[Any]) -> Any:
+        return self._identity.fresh(link.collection, link.id)
 
     # -- operations ----------------------------------------------------------------------
     def _crawl(
@@ -90,12 +115,9 @@ class Operations:
         checkpoint: Checkpoint | None,
         on_error: OnError,
         options: CallOptions,
-        expected_rows: int | None = None,
+        expected_rows: int = 0,
+        limit: int | None = None,
     ) -> Crawl[Any]:
-        if expected_rows is None:
-            # A count this client read before is a good guess of the size: the
-            # crawl then reads every row in its first round.
-            expected_rows = self._identity.count(collection) or 0
         return Crawl(
             root=self.root,
             collection=collection,
@@ -110,25 +132,30 @@ class Operations:
             on_count=functools.partial(self._identity.note_count, collection),
             default_retries=self._settings.retry.max_retries,
             expected_rows=expected_rows,
+            limit=limit,
+            # What a complete listing did not see is gone from the server.
+            on_complete=functools.partial(self._identity.retain, collection),
         )
 
     def _get_op(
-        self, collection: CollectionName, key: int | str, options: CallOptions
+        self, collection: CollectionName, key: int | str, options: CallOptions, refresh: bool
     ) -> Flow[Any]:
         if isinstance(key, bool) or not isinstance(key, int | str):
-            raise TypeError(f"look up by int id or str slug, not {type(key).__name__}")
+            raise TypeError(f"key must be an int id or a str slug, not {type(key).__name__}")
         if isinstance(key, str) and not key:
-            raise ValueError("an empty slug matches nothing")
+            raise ValueError("key: an empty slug matches nothing")
+        if not isinstance(refresh, bool):
+            raise TypeError(f"refresh must be a bool, not {type(refresh).__name__}")
         resource_id = as_id(key)
         if resource_id is not None:
-            hit = self._identity.get(collection, resource_id)
+            hit = None if refresh else self._identity.fresh(collection, resource_id)
             if hit is not None:
                 return hit
             return (yield from self._load(self.root.resource_url(collection, resource_id), options))
         if not BY_COLLECTION[collection].slug_lookup:
             # The API finds categories by id only: look the slug up in the short list,
             # or in the identity map when it already holds every category.
-            local = self._category_by_slug(str(key))
+            local = None if refresh else self._category_by_slug(str(key))
             if local is not None:
                 return local
             items = yield from collect(
@@ -142,7 +169,7 @@ class Operations:
                     self.root.collection_url(collection), f"no category with slug {key!r}"
                 )
             return matches[0]
-        known = self._identity.by_slug(collection, str(key))
+        known = None if refresh else self._identity.by_slug(collection, str(key))
         if known is not None:
             return known
         return (yield from self._load(self.root.detail_url(collection, key), options))
@@ -150,6 +177,8 @@ class Operations:
     def _category_by_slug(self, slug: str) -> Category | None:
         known = cast("list[Category]", self._identity.rows("categories"))
         if len(known) != self._identity.count("categories"):
+            return None
+        if any(self._identity.fresh("categories", c.id) is None for c in known):
             return None
         matches = sorted((c for c in known if c.slug == slug), key=lambda c: c.id)
         return matches[0] if matches else None
@@ -171,28 +200,36 @@ class Operations:
         ]
 
     def _resolve_op(self, link: Link[ResourceT], options: CallOptions) -> Flow[ResourceT]:
+        if not isinstance(link, Link):
+            raise TypeError(f"link must be a Link, not {type(link).__name__}")
         (item,) = yield from self._resolve_many_op([link], options)
         return item
 
     def _resolve_many_op(
         self, links: Iterable[Link[ResourceT]], options: CallOptions
     ) -> Flow[list[ResourceT]]:
+        if isinstance(links, Link | str):
+            raise TypeError("links must be an iterable of Link values (use resolve for one)")
         wanted = list(links)
+        # The answer is built from what this call found or loaded, never read back
+        # from the identity map, which another thread or task may clear meanwhile.
+        found: dict[tuple[str, int], Any] = {}
         missing: dict[str, dict[str, Link[Any]]] = {}
-        checked: set[str] = set()
         for link in wanted:
             if not isinstance(link, Link):
-                raise TypeError(f"resolve takes Link values, not {type(link).__name__}")
-            if link.url in checked:
+                raise TypeError(f"links must hold Link values, not {type(link).__name__}")
+            key = (link.collection, link.id)
+            if key in found or link.url in missing.get(link.collection, ()):
                 continue
-            checked.add(link.url)
-            self.root.check(link.url)  # no request leaves for a foreign link
-            if not self._known(link):
+            self.root.check_link(link)  # no request leaves for a foreign or forged link
+            hit = self._known(link)
+            if hit is not None:
+                found[key] = hit
+            else:
                 missing.setdefault(link.collection, {})[link.url] = link
         if missing:
-            yield from self._fill(missing, options)
-        get = self._identity.get
-        return [cast("ResourceT", get(link.collection, link.id)) for link in wanted]
+            yield from self._fill(missing, found, options)
+        return [found[(link.collection, link.id)] for link in wanted]
 
     def plan(self, collection: str, missing: int) -> str:
         """How ``resolve_many`` fetches ``missing`` unloaded links of one collection.
@@ -217,28 +254,45 @@ class Operations:
             else "detail"
         )
 
-    def _fill(self, missing: dict[str, dict[str, Link[Any]]], options: CallOptions) -> Flow[None]:
+    def _fill(
+        self,
+        missing: dict[str, dict[str, Link[Any]]],
+        found: dict[tuple[str, int], Any],
+        options: CallOptions,
+    ) -> Flow[None]:
         yield from gather(
-            [self._fetch_links(collection, links, options) for collection, links in missing.items()]
+            [
+                self._fetch_links(collection, links, found, options)
+                for collection, links in missing.items()
+            ]
         )
         # A listing can miss a link (deleted since, or a row it skipped): fetch those directly.
         leftovers = [
             url
             for links in missing.values()
             for url, link in links.items()
-            if not self._known(link)
+            if (link.collection, link.id) not in found
         ]
         if leftovers:
-            yield from self._load_many(leftovers, options)
+            self._found(found, (yield from self._load_many(leftovers, options)))
+
+    @staticmethod
+    def _found(found: dict[tuple[str, int], Any], items: Iterable[Any]) -> None:
+        for item in items:
+            found[(collection_of(item), item.id)] = item
 
     def _fetch_links(
-        self, collection: str, links: dict[str, Link[Any]], options: CallOptions
+        self,
+        collection: str,
+        links: dict[str, Link[Any]],
+        found: dict[tuple[str, int], Any],
+        options: CallOptions,
     ) -> Flow[None]:
         """Load the resources behind ``links`` (one collection) by the plan of `plan`."""
         urls = list(links)
         decision = self.plan(collection, len(urls))
         if decision == "detail":
-            yield from self._load_many(urls, options)
+            self._found(found, (yield from self._load_many(urls, options)))
             return
         # A row the listing cannot read only matters if it is one of the links:
         # those are fetched again one by one afterwards, and raise there. The first
@@ -246,6 +300,7 @@ class Operations:
         # earlier says there are, or else twice as many as there are distinct links
         # (linked rows are spread over the collection; slices past its end come
         # back empty at no cost), so that most collections take one round.
+        wanted = {link.id for link in links.values()}
         crawl = self._crawl(
             cast(CollectionName, collection),
             page_size=None,
@@ -260,15 +315,18 @@ class Operations:
             # After the first round `count` is known: plan again for the links left.
             if decision != "list-first" or rounds != 1:
                 return False
-            still = [url for url, link in links.items() if not self._known(link)]
+            # (The map answers here: the crawl stored its first round there. Were it
+            # cleared meanwhile, this only plans more requests, never a wrong answer.)
+            still = [url for url, link in links.items() if self._known(link) is None]
             if still and self.plan(collection, len(still)) == "bulk":
                 return False
             by_detail.extend(still)
             return True
 
-        yield from collect(crawl.run(), stop=replan)
+        listed = yield from collect(crawl.run(), stop=replan)
+        self._found(found, (item for item in listed if item.id in wanted))
         if by_detail:
-            yield from self._load_many(by_detail, options)
+            self._found(found, (yield from self._load_many(by_detail, options)))
 
     def _load_many(self, urls: list[str], options: CallOptions) -> Flow[list[Any]]:
         """Fetch detail URLs concurrently; each is structured and stored on arrival."""
@@ -289,8 +347,17 @@ class Operations:
         return kept
 
     def _catalog_op(self, options: CallOptions) -> Flow[Catalog]:
+        # A count this client read before is a good guess of each size: the crawls
+        # then read every row in their first round.
         crawls = [
-            self._crawl(c, page_size=None, checkpoint=None, on_error="raise", options=options)
+            self._crawl(
+                c,
+                page_size=None,
+                checkpoint=None,
+                on_error="raise",
+                options=options,
+                expected_rows=self._identity.count(c) or 0,
+            )
             for c in COLLECTIONS
         ]
         packages, grids, categories = yield from gather([collect(c.run()) for c in crawls])
