@@ -142,7 +142,8 @@ async def test_save_load_round_trip(dp: Harness, tmp_path: Path) -> None:
     assert len(lines) == 1 + len(catalog)
     header = json.loads(lines[0])
     assert header["format"] == "djangopackages-sdk-catalog"
-    assert header["version"] == 1
+    assert header["version"] == 2
+    assert header["counts"] == {"packages": 5, "grids": 8, "categories": 1}
     assert [json.loads(line)["kind"] for line in lines[1:]] == (
         ["category"] * 1 + ["grid"] * 8 + ["package"] * 5
     )
@@ -186,7 +187,7 @@ def test_dangling_links_are_left_out() -> None:
         ("", "$"),
         ("not json\n", "$"),
         ('{"format": "other", "version": 1}\n', "$"),
-        ('{"format": "djangopackages-sdk-catalog", "version": 2}\n', "$"),
+        ('{"format": "djangopackages-sdk-catalog", "version": 3}\n', "$"),
         ("[]\n", "$"),
     ],
 )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping
+import os
+import secrets
+import stat
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final
@@ -14,12 +18,15 @@ from ._convert import get_converter
 from ._exceptions import PayloadError
 from ._links import ApiRoot
 from ._models import Category, Grid, Link, Package, ResourceT
-from ._registry import BY_COLLECTION, BY_KIND, as_id, kind_of
+from ._registry import BY_COLLECTION, BY_KIND, KINDS, as_id, kind_of
 
 __all__ = ["Catalog"]
 
 FORMAT: Final = "djangopackages-sdk-catalog"
-VERSION: Final = 1
+VERSION: Final = 2
+"""Version 2 records its counts in the header; version 1 files did not."""
+READABLE_VERSIONS: Final = (1, 2)
+_O_BINARY: Final[int] = getattr(os, "O_BINARY", 0)  # Windows: no newline translation by os
 
 
 @attrs.frozen(eq=False)
@@ -94,15 +101,18 @@ class Catalog:
         return found  # type: ignore[return-value]
 
     def package(self, key: int | str) -> Package:
-        """A package by id or slug."""
+        """A package by id or slug; ``TypeError`` for a key that is neither."""
         return self._lookup("packages", key, Package)
 
     def grid(self, key: int | str) -> Grid:
-        """A grid by id or slug."""
+        """A grid by id or slug; ``TypeError`` for a key that is neither."""
         return self._lookup("grids", key, Grid)
 
     def category(self, key: int | str) -> Category:
-        """A category by id or slug (the lowest id when several share a slug)."""
+        """A category by id or slug (the lowest id when several share a slug).
+
+        ``TypeError`` for a key that is neither an int nor a str.
+        """
         return self._lookup("categories", key, Category)
 
     def packages_in(self, grid: Grid | Link[Grid]) -> tuple[Package, ...]:
@@ -124,6 +134,8 @@ class Catalog:
         return self.resolve(package.category)
 
     def _lookup(self, collection: str, key: int | str, model: type[ResourceT]) -> ResourceT:
+        if isinstance(key, bool) or not isinstance(key, int | str):
+            raise TypeError(f"key must be an int id or a str slug, not {type(key).__name__}")
         resource_id = as_id(key)
         if resource_id is not None:
             found = self._by_url.get(
@@ -140,14 +152,37 @@ class Catalog:
 
     # -- files ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """Write the catalogue as JSON Lines: a header line, then one resource a line."""
-        with open(path, "w", encoding="utf-8") as stream:
-            self.dump(stream)
+        """Write the catalogue as JSON Lines: a header line, then one resource a line.
+
+        The header records how many packages, grids and categories follow, so
+        [`load`][djangopackages_sdk.Catalog.load] can tell a complete file from one
+        cut short. The save is atomic: the catalogue is written to a temporary file
+        beside ``path``, synced to disk, then renamed over ``path``. If anything fails
+        on the way, the temporary file is removed and a previous file at ``path`` is
+        left as it was. A symlink at ``path`` is followed; the file it points to is
+        replaced and keeps its permission bits.
+        """
+        target = os.path.realpath(path)
+        folder, name = os.path.split(target)
+        fd, temp = _create_beside(folder, name)
+        try:
+            with open(fd, "w", encoding="utf-8") as stream:
+                with contextlib.suppress(FileNotFoundError):  # keep the old file's mode
+                    os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
+                self.dump(stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
     def dump(self, stream: IO[str]) -> None:
-        """Write the catalogue to an open text stream.
+        """Write the catalogue to an open text stream, header (with its counts) first.
 
-        See [`save`][djangopackages_sdk.Catalog.save].
+        Unlike [`save`][djangopackages_sdk.Catalog.save], this is not atomic: a
+        failure leaves what was written so far in the stream.
         """
         convert = get_converter().unstructure
         header = {
@@ -155,6 +190,11 @@ class Catalog:
             "version": VERSION,
             "base_url": self.base_url,
             "fetched_at": self.fetched_at.isoformat(),
+            "counts": {
+                "packages": len(self.packages),
+                "grids": len(self.grids),
+                "categories": len(self.categories),
+            },
         }
         stream.write(json.dumps(header) + "\n")
         for items in (self.categories, self.grids, self.packages):
@@ -164,49 +204,164 @@ class Catalog:
 
     @classmethod
     def load(cls, path: str | Path) -> Catalog:
-        """Read a catalogue written by [`save`][djangopackages_sdk.Catalog.save]."""
-        with open(path, encoding="utf-8") as stream:
+        """Read a catalogue written by [`save`][djangopackages_sdk.Catalog.save].
+
+        Raises `PayloadError` (its ``url`` is ``path``) naming the line for anything
+        that is not a complete catalogue file: an empty file, no header, a line that
+        is not UTF-8, not JSON, nested too deeply or not a record, and a file holding
+        fewer or more records than its header says (one cut short, say). Files of
+        version 1, which did not record their counts, still load, unchecked.
+        """
+        with open(path, "rb") as stream:
             return cls.read(stream, source=str(path))
 
     @classmethod
-    def read(cls, lines: Iterable[str], *, source: str = "<stream>") -> Catalog:
-        """Read a catalogue from lines of JSON (see [`save`][djangopackages_sdk.Catalog.save])."""
+    def read(cls, lines: Iterable[str] | Iterable[bytes], *, source: str = "<stream>") -> Catalog:
+        """Read a catalogue from lines of JSON, as text or UTF-8 bytes.
+
+        ``source`` names the input in errors; see
+        [`load`][djangopackages_sdk.Catalog.load] for what is checked.
+        """
         convert = get_converter()
-        iterator = iter(lines)
-        try:
-            header = json.loads(next(iterator))
-        except (StopIteration, ValueError):
-            raise PayloadError(source, "not a catalogue file: no header line") from None
-        if (
-            not isinstance(header, Mapping)
-            or header.get("format") != FORMAT
-            or header.get("version") != VERSION
-        ):
-            raise PayloadError(source, f"not a version {VERSION} catalogue file")
-        found: dict[str, list[Any]] = {"package": [], "grid": [], "category": []}
-        for number, text in enumerate(iterator, start=2):
+        numbered = _numbered(lines, source)
+        first = next(numbered, None)
+        if first is None:
+            raise PayloadError(source, "line 1: the file is empty, no catalogue header")
+        header = _header(_decode(first[1], 1, source, path="$"), source)
+        found: dict[str, list[Any]] = {kind.collection: [] for kind in KINDS}
+        last = 1
+        for last, text in numbered:
             if not text.strip():
                 continue
+            where = f"line {last}"
+            line = _decode(text, last, source, path=where)
             try:
-                line = json.loads(text)
-                model = BY_KIND[line["kind"]].model
+                kind = BY_KIND[line["kind"]]
                 data = line["data"]
-            except (ValueError, KeyError, TypeError):
+            except (KeyError, TypeError):
                 raise PayloadError(
-                    source, f"line {number} is not a catalogue record", path=f"line {number}"
+                    source, f"{where}: not a catalogue record (no kind or data)", path=where
                 ) from None
-            found[line["kind"]].append(
-                convert.structure(data, model, url=source, path=f"line {number}")
+            found[kind.collection].append(
+                convert.structure(data, kind.model, url=source, path=where)
             )
-        try:
-            fetched_at = datetime.fromisoformat(header["fetched_at"])
-            base_url = str(header["base_url"])
-        except (KeyError, TypeError, ValueError):
-            raise PayloadError(source, "catalogue header lacks base_url or fetched_at") from None
+        if header.counts is not None:
+            _check_counts(header.counts, found, last, source)
         return cls(
-            base_url,
-            tuple(found["package"]),
-            tuple(found["grid"]),
-            tuple(found["category"]),
-            fetched_at=fetched_at,
+            header.base_url,
+            tuple(found["packages"]),
+            tuple(found["grids"]),
+            tuple(found["categories"]),
+            fetched_at=header.fetched_at,
         )
+
+
+@attrs.frozen
+class _Header:
+    base_url: str
+    fetched_at: datetime
+    counts: dict[str, int] | None  # None for version 1 files, which did not record them
+
+
+def _create_beside(folder: str, name: str) -> tuple[int, str]:
+    """A new, empty file in ``folder``: its descriptor and path.
+
+    Not ``mkstemp``: that makes the file private (0600), and a catalogue saved
+    for the first time should get the usual mode (0666 less the umask).
+    """
+    for _ in range(100):
+        temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        with contextlib.suppress(FileExistsError):
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666), temp
+    raise FileExistsError(f"no free temporary name beside {os.path.join(folder, name)}")
+
+
+def _numbered(lines: Iterable[str] | Iterable[bytes], source: str) -> Iterator[tuple[int, str]]:
+    """``(number, text)`` for each line; bytes are decoded as UTF-8, strictly."""
+    number = 0
+    iterator: Iterator[str | bytes] = iter(lines)
+    while True:
+        number += 1
+        try:
+            raw = next(iterator)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as error:  # a text stream that could not decode
+            raise PayloadError(
+                source,
+                f"line {number} or later: not valid UTF-8 ({error.reason}; a text stream "
+                "decodes ahead of its lines, read bytes for the exact line)",
+                path="$" if number == 1 else f"line {number}",
+            ) from None
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise PayloadError(
+                    source,
+                    f"line {number}: not valid UTF-8 ({error.reason} at byte {error.start})",
+                    path="$" if number == 1 else f"line {number}",
+                ) from None
+        yield number, raw
+
+
+def _decode(text: str, number: int, source: str, *, path: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        problem = "JSON nested too deeply"
+    except json.JSONDecodeError as error:  # its own "line 1" would name the wrong line
+        problem = f"not JSON ({error.msg} at column {error.colno})"
+    except ValueError as error:  # an integer of more digits than int() takes, say
+        problem = f"not JSON this SDK reads ({error})"
+    what = "catalogue header" if number == 1 else "catalogue record"
+    raise PayloadError(source, f"line {number}: not a {what}: {problem}", path=path)
+
+
+def _header(header: Any, source: str) -> _Header:
+    if not isinstance(header, Mapping) or header.get("format") != FORMAT:
+        raise PayloadError(source, f"line 1: not a catalogue file (no {FORMAT} header)")
+    version = header.get("version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise PayloadError(
+            source,
+            f"line 1: catalogue file version {version!r} is not one this SDK reads "
+            f"({', '.join(map(str, READABLE_VERSIONS))})",
+        )
+    try:
+        fetched_at = datetime.fromisoformat(header["fetched_at"])
+        base_url = str(header["base_url"])
+    except (KeyError, TypeError, ValueError):
+        raise PayloadError(
+            source, "line 1: catalogue header lacks base_url or fetched_at"
+        ) from None
+    if version == 1:
+        return _Header(base_url, fetched_at, None)
+    counts = header.get("counts")
+    names = [kind.collection for kind in KINDS]
+    if not isinstance(counts, Mapping) or not all(
+        type(counts.get(name)) is int and counts[name] >= 0 for name in names
+    ):
+        raise PayloadError(
+            source,
+            f"line 1: a version {version} catalogue header needs its record counts "
+            f"(counts: a whole number for each of {', '.join(names)})",
+            path="$.counts",
+        )
+    return _Header(base_url, fetched_at, {name: counts[name] for name in names})
+
+
+def _check_counts(
+    counts: dict[str, int], found: dict[str, list[Any]], last: int, source: str
+) -> None:
+    wrong = [(name, n, len(found[name])) for name, n in counts.items() if len(found[name]) != n]
+    if not wrong:
+        return
+    if all(got < expected for _, expected, got in wrong):
+        problem = f"the file is cut short after line {last}"
+    elif all(got > expected for _, expected, got in wrong):
+        problem = "the file holds more records than its header says"
+    else:
+        problem = "the file does not hold the records its header says"
+    details = "; ".join(f"header says {n} {name}, found {got}" for name, n, got in wrong)
+    raise PayloadError(source, f"{problem}: {details}", path="$.counts")
