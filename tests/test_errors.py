@@ -11,6 +11,7 @@ import respx
 
 from conftest import Harness, load_body, load_exchange
 from djangopackages_sdk import (
+    BaseURLError,
     DeadlineExceededError,
     DjangoPackagesError,
     ForeignURLError,
@@ -153,15 +154,16 @@ async def test_recorded_404_replayed_with_respx(dp: Harness, name: str) -> None:
     assert info.value.url == url
 
 
-async def test_not_found_html_page_has_no_detail(dp: Harness) -> None:
+async def test_an_html_404_page_is_a_wrong_route_not_a_missing_object(dp: Harness) -> None:
     page = httpx.Response(404, headers={"content-type": "text/html"}, content=b"<!doctype html>")
     h = _serving(dp, {"/api/v4/packages/1/": page})
     try:
-        with pytest.raises(NotFoundError) as info:
+        with pytest.raises(BaseURLError, match="base_url") as info:
             await h.run(lambda c: c.packages.get(1))
     finally:
         await h.close()
-    assert info.value.detail is None
+    assert not isinstance(info.value, NotFoundError)
+    assert info.value.status == 404
     assert info.value.body_snippet == "<!doctype html>"
 
 

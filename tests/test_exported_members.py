@@ -25,6 +25,7 @@ ENGINE = {
     "_codegen",
     "_config",
     "_crawl",
+    "_guard",
     "_identity",
     "_operations",
     "_protocol",

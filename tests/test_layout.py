@@ -38,6 +38,7 @@ LAYER_OF_MODULE = {
     "_identity": ENGINE,
     "_operations": ENGINE,
     "_accessors": ENGINE,
+    "_guard": ENGINE,
     "_sync": ENGINE,
     "_async": ENGINE,
     "_contract": USES,

@@ -14,6 +14,7 @@ from ._catalog import Catalog
 from ._config import RetryEvent, default_user_agent
 from ._contract import ContractReport, Finding, acheck_contract, check_contract
 from ._exceptions import (
+    BaseURLError,
     DeadlineExceededError,
     DjangoPackagesError,
     ForeignURLError,
@@ -24,6 +25,7 @@ from ._exceptions import (
     PaginationError,
     PayloadError,
     RateLimitedError,
+    ResponseTooLargeError,
     SkippedRows,
     TransportError,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "AsyncClient",
     "AsyncCollection",
     "AsyncPageIterator",
+    "BaseURLError",
     "Catalog",
     "Category",
     "Checkpoint",
@@ -62,6 +65,7 @@ __all__ = [
     "PayloadError",
     "RateLimitedError",
     "Resource",
+    "ResponseTooLargeError",
     "RetryEvent",
     "SearchResult",
     "SkippedRows",

@@ -68,6 +68,7 @@ class CollectionBase(Generic[ResourceT]):
         deadline: float | None,
         limit: int | None = None,
     ) -> Callable[[], Crawl[ResourceT]]:
+        self._base._check_open()
         if isinstance(checkpoint, dict):
             checkpoint = Checkpoint.from_dict(checkpoint)
         elif checkpoint is not None and not isinstance(checkpoint, Checkpoint):

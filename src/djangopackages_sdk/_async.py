@@ -8,6 +8,7 @@ wait (see `_protocol.py` for the contract).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
@@ -33,8 +34,8 @@ from ._links import DEFAULT_BASE_URL
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
 from ._operations import Operations
 from ._pages import Checkpoint, Page
-from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, RequestFlow, Sleep
-from ._request import request_flow, settle
+from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
+from ._request import BodyReader, request_flow, settle
 
 __all__ = ["AsyncClient", "AsyncCollection", "AsyncPageIterator"]
 
@@ -196,6 +197,7 @@ class AsyncClient(Operations):
         self._http = http_client or httpx.AsyncClient(
             timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
         )
+        self._http_loop: asyncio.AbstractEventLoop | None = None
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._inflight: dict[Hashable, _SharedFetch] = {}
         self.packages: AsyncCollection[Package] = AsyncCollection(self, "packages")
@@ -239,8 +241,12 @@ class AsyncClient(Operations):
 
     async def aclose(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the
-        identity map; loaded models stay valid."""
-        if self._owns_http:
+        identity map; loaded models stay valid. Using the client afterwards raises
+        ``RuntimeError``."""
+        self._closed = True
+        # An owned httpx client that served another, finished event loop cannot be
+        # closed from this one: its connections ended with their loop.
+        if self._owns_http and self._http_loop in (None, asyncio.get_running_loop()):
             await self._http.aclose()
         # The client and its resources reference each other: without this, a closed
         # client's whole identity map would wait for a full garbage collection.
@@ -262,6 +268,7 @@ class AsyncClient(Operations):
 
     # -- the driver --------------------------------------------------------------------
     async def _run(self, flow: Flow[T]) -> T:
+        flow = self._guarded(flow)
         reply: list[FetchResult] | None = None
         while True:
             try:
@@ -271,6 +278,7 @@ class AsyncClient(Operations):
             reply = await self._fetch_all(fetch)
 
     async def _iterate(self, flow: CrawlFlow[ResourceT]) -> AsyncIterator[Page[ResourceT]]:
+        flow = self._guarded(flow)
         reply: list[FetchResult] | None = None
         while True:
             try:
@@ -346,7 +354,7 @@ class AsyncClient(Operations):
         return self._slots[1]
 
     async def _send(self, flow: RequestFlow) -> httpx.Response:
-        outcome: httpx.Response | Exception | None = None
+        outcome: Outcome | None = None
         while True:
             try:
                 action = flow.send(outcome)
@@ -355,9 +363,43 @@ class AsyncClient(Operations):
             if isinstance(action, Sleep):
                 await asyncio.sleep(action.seconds)
                 outcome = None
-                continue
-            try:
+            else:
+                outcome = await self._attempt(action)
+
+    async def _attempt(self, send: Send) -> Outcome:
+        """One attempt: a request slot, the request, its body, all within the bound."""
+        self._check_open()
+        http = self._http_for_this_loop()
+        try:
+            async with asyncio.timeout(send.expires_at - time.monotonic()):
                 async with self._semaphore():
-                    outcome = await self._http.send(action.request)
-            except httpx.HTTPError as exc:
-                outcome = exc
+                    response = await http.send(send.request, stream=True)
+                    try:
+                        reader = BodyReader(str(send.request.url), send, response)
+                        async for chunk in response.aiter_bytes():
+                            reader.take(chunk)
+                        return reader.response()
+                    finally:
+                        await response.aclose()
+        except TimeoutError:
+            return httpx.ReadTimeout(
+                "the attempt ran past its wall-clock bound (attempt_timeout or deadline)",
+                request=send.request,
+            )
+        except (httpx.HTTPError, DjangoPackagesError) as exc:
+            return exc
+        except RuntimeError:
+            self._check_open()  # closed meanwhile: say so, not httpx's words
+            raise
+
+    def _http_for_this_loop(self) -> httpx.AsyncClient:
+        """The httpx client, which belongs to the event loop it first ran on."""
+        loop = asyncio.get_running_loop()
+        if self._http_loop is None:
+            self._http_loop = loop
+        elif self._http_loop is not loop:
+            raise RuntimeError(
+                "this AsyncClient belongs to another event loop (an earlier asyncio.run?): "
+                "its connections live and die with that loop; make one client per loop"
+            )
+        return self._http

@@ -7,14 +7,17 @@
     │   └── DeadlineExceededError   the call's overall deadline ran out (retries included)
     ├── HTTPStatusError             an unexpected status: .status, .body_snippet
     │   ├── NotFoundError           404: .detail is the API's own message
+    │   ├── BaseURLError            404 from no API route at all: base_url looks wrong
     │   └── RateLimitedError        429/503 asking to wait longer than allowed: .retry_after
     ├── PayloadError                a body that is not the expected JSON shape: .path
     │   └── NotJSONError            not JSON at all (HTML page, truncated): .content_type, .head
+    ├── ResponseTooLargeError       a body passed max_body_bytes; the rest was not read
     ├── ForeignURLError             a link outside the API root; nothing was sent
     ├── PaginationError             a ``next`` link that loops, goes back or leaves the API
     └── IncompleteCrawlError        a crawl skipped rows it could not read: .skipped
 
-Misuse (a bad argument) raises the usual ``ValueError`` / ``TypeError`` instead.
+Misuse (a bad argument) raises the usual ``ValueError`` / ``TypeError`` instead, and
+using a closed client raises ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Sequence
 import attrs
 
 __all__ = [
+    "BaseURLError",
     "DeadlineExceededError",
     "DjangoPackagesError",
     "ForeignURLError",
@@ -34,6 +38,7 @@ __all__ = [
     "PaginationError",
     "PayloadError",
     "RateLimitedError",
+    "ResponseTooLargeError",
     "SkippedRows",
     "TransportError",
 ]
@@ -104,6 +109,11 @@ class NotFoundError(HTTPStatusError):
         self.detail = detail
 
 
+class BaseURLError(HTTPStatusError):
+    """The server has no such route (a 404 HTML page, not the API's JSON 404): the
+    client's ``base_url`` is not the API root (``https://djangopackages.org/api/v4/``)."""
+
+
 class RateLimitedError(HTTPStatusError):
     """The server asked to wait (``Retry-After``) longer than the client may sleep."""
 
@@ -153,6 +163,11 @@ class NotJSONError(PayloadError):
     def is_html(self) -> bool:
         """True when the body is an HTML page (a proxy's, a CDN's or the site's own)."""
         return "html" in self.content_type or self.head.lstrip().startswith("<")
+
+
+class ResponseTooLargeError(DjangoPackagesError):
+    """A response body passed the client's ``max_body_bytes`` (as sent or decoded);
+    the rest of it was not read."""
 
 
 class ForeignURLError(DjangoPackagesError):

@@ -46,6 +46,12 @@ class ApiRoot:
         if scheme not in _DEFAULT_PORTS or not host:
             raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
         path = parts.path if parts.path.endswith("/") else parts.path + "/"
+        last = path.rstrip("/").rsplit("/", 1)[-1]
+        if last in COLLECTIONS or last == "search":
+            raise ValueError(
+                f"base_url must be the API root, not its {last!r} collection: {base_url!r} "
+                f"(use {base_url[: base_url.rstrip('/').rfind('/') + 1]!r})"
+            )
         netloc = parts.netloc.lower()
         return cls(f"{scheme}://{netloc}{path}", scheme, host, port, path)
 

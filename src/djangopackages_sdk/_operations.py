@@ -9,8 +9,8 @@ drives the flows (see `_protocol.py`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
-from typing import Any, cast
+from collections.abc import Generator, Iterable
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -36,10 +36,12 @@ from ._models import (
     SearchResult,
 )
 from ._pages import Checkpoint
-from ._protocol import Fetch, Flow, collect, fetch_one, gather
+from ._protocol import Emit, Fetch, Flow, collect, fetch_one, gather
 from ._registry import BY_COLLECTION, COLLECTIONS, as_id, collection_of, model_of
 
 __all__ = ["Operations"]
+
+T = TypeVar("T")
 
 
 class Operations:
@@ -50,6 +52,10 @@ class Operations:
         self.root = ApiRoot.parse(base_url)
         self.converter: Converter = get_converter(strict)
         self._identity = IdentityMap(settings.max_age)
+        self._answered = False
+        """Has a call of this client succeeded yet? (Until then, a payload of the
+        wrong shape more likely means a wrong base_url than a broken server.)"""
+        self._closed = False
 
     @property
     def base_url(self) -> str:
@@ -105,6 +111,33 @@ class Operations:
 
     def _known(self, link: Link[Any]) -> Any:
         return self._identity.fresh(link.collection, link.id)
+
+    # -- what every call goes through -------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"this {type(self).__name__} is closed; make a new one")
+
+    def _guarded(self, flow: Generator[Any, Any, T]) -> Generator[Any, Any, T]:
+        """Run ``flow`` for a caller: on a client that has not answered yet, a payload
+        of the wrong shape says that ``base_url`` may be wrong."""
+        self._check_open()
+        reply: Any = None
+        while True:
+            try:
+                action = flow.send(reply)
+            except StopIteration as stop:
+                self._answered = True
+                return stop.value  # type: ignore[no-any-return]
+            except PayloadError as error:
+                if not self._answered and "base_url" not in error.message:
+                    error.message += (
+                        f" (the first answer of this client: is base_url {self.root.url!r} "
+                        "the API v4 root, such as https://djangopackages.org/api/v4/?)"
+                    )
+                raise
+            if isinstance(action, Emit):
+                self._answered = True
+            reply = yield action
 
     # -- operations ----------------------------------------------------------------------
     def _crawl(

@@ -56,9 +56,17 @@ T = TypeVar("T")
 
 @attrs.frozen
 class Send:
-    """Send this request; the flow receives the response or the exception raised."""
+    """Send this request; the flow receives the response or the exception raised.
+
+    ``expires_at`` (a ``time.monotonic()`` instant) bounds the whole attempt:
+    waiting for a request slot, sending, the headers and the body. A driver that
+    passes it answers with an ``httpx.TimeoutException``; a body over
+    ``max_body_bytes`` is answered with the `ResponseTooLargeError` itself.
+    """
 
     request: httpx.Request
+    expires_at: float = float("inf")
+    max_body_bytes: int | None = None
 
 
 @attrs.frozen
@@ -126,6 +134,7 @@ class Emit(Generic[T]):
 
 
 Outcome: TypeAlias = "httpx.Response | Exception"
+"""A response, an ``httpx.HTTPError``, or an SDK error the driver ran into."""
 RequestFlow: TypeAlias = Generator["Send | Sleep", "Outcome | None", httpx.Response]
 FetchResult: TypeAlias = Any  # decoded JSON, or the DjangoPackagesError of that URL
 Flow: TypeAlias = Generator[Fetch, list[FetchResult], T]

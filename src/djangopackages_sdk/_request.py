@@ -17,18 +17,21 @@ import httpx
 
 from ._config import CallOptions, RetryEvent, Settings
 from ._exceptions import (
+    BaseURLError,
     DeadlineExceededError,
     DjangoPackagesError,
     HTTPStatusError,
     NotFoundError,
     NotJSONError,
     RateLimitedError,
+    ResponseTooLargeError,
     TransportError,
 )
 from ._protocol import Fetch, FetchResult, RequestFlow, Send, Sleep
 
 __all__ = [
     "RETRY_STATUSES",
+    "BodyReader",
     "bulk_allocation",
     "decode",
     "parse_retry_after",
@@ -66,11 +69,13 @@ def request_flow(
                 _check_deadline(url, deadline, wait)
                 yield Sleep(wait)
         timeout = settings.timeout
+        expires_at = time.monotonic() + settings.attempt_timeout
         if deadline is not None:
             remaining = _check_deadline(url, deadline, 0.0)
             timeout = _shorten(timeout, remaining)
+            expires_at = min(expires_at, deadline)
         request = http.build_request("GET", url, headers=settings.headers, timeout=timeout)
-        outcome = yield Send(request)
+        outcome = yield Send(request, expires_at, settings.max_body_bytes)
         status: int | None = None
         if isinstance(outcome, httpx.Response):
             status = outcome.status_code
@@ -83,6 +88,8 @@ def request_flow(
                 return outcome
             delay = retry_after if retry_after is not None else policy.backoff(attempt)
             error = f"HTTP {status}"
+        elif isinstance(outcome, DjangoPackagesError):
+            raise outcome
         elif isinstance(outcome, httpx.HTTPError):
             if (
                 isinstance(outcome, httpx.TimeoutException)
@@ -113,6 +120,74 @@ def request_flow(
         if settings.on_retry is not None:
             settings.on_retry(RetryEvent(url, attempt, delay, status, error))
         yield Sleep(delay)
+
+
+class BodyReader:
+    """Reads one streamed response within its attempt's bounds (both drivers use it).
+
+    The body may not pass ``send.max_body_bytes``, neither as sent (compressed)
+    nor decoded, and the attempt may not pass ``send.expires_at``: checked at
+    every chunk, so a server trickling bytes cannot hold the call, and a gzip
+    bomb or an endless body is dropped without being read to its end.
+    """
+
+    def __init__(self, url: str, send: Send, response: httpx.Response) -> None:
+        self.url = url
+        self.expires_at = send.expires_at
+        self.limit = send.max_body_bytes
+        self.streamed = response
+        self.parts: list[bytes] = []
+        self.size = 0
+        declared = response.headers.get("content-length", "")
+        if self.limit is not None and declared.isdigit() and int(declared) > self.limit:
+            raise self._too_large(f"it declares {int(declared)} bytes")
+        self.check_time()
+
+    def check_time(self) -> None:
+        """Raise ``httpx.ReadTimeout`` once the attempt's time is up."""
+        if time.monotonic() > self.expires_at:
+            raise httpx.ReadTimeout(
+                "the attempt ran past its wall-clock bound (attempt_timeout or deadline)",
+                request=self.streamed.request,
+            )
+
+    def take(self, chunk: bytes) -> None:
+        """Add one decoded chunk; raise if a bound is passed."""
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        if self.limit is not None:
+            if self.size > self.limit:
+                raise self._too_large(f"{self.size} bytes decoded so far")
+            if self.streamed.num_bytes_downloaded > self.limit:
+                raise self._too_large(f"{self.streamed.num_bytes_downloaded} bytes received")
+        self.check_time()
+
+    def response(self) -> httpx.Response:
+        """The response with its body read (decoded, so no content encoding left)."""
+        streamed = self.streamed
+        headers = [
+            (name, value)
+            for name, value in streamed.headers.raw
+            if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
+        ]
+        return httpx.Response(
+            streamed.status_code,
+            headers=headers,
+            content=b"".join(self.parts),
+            request=streamed.request,
+            extensions={
+                key: streamed.extensions[key]
+                for key in ("http_version", "reason_phrase")
+                if key in streamed.extensions
+            },
+        )
+
+    def _too_large(self, what: str) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            self.url,
+            f"the response body passes max_body_bytes={self.limit} ({what}); the rest was not read",
+            status=self.streamed.status_code,
+        )
 
 
 def _check_deadline(url: str, deadline: float | None, wait: float) -> float:
@@ -150,6 +225,12 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _is_html(response: httpx.Response) -> bool:
+    if "html" in response.headers.get("content-type", ""):
+        return True
+    return response.content[:200].lstrip().lower().startswith((b"<!doctype", b"<html"))
 
 
 def _snippet(response: httpx.Response) -> str:
@@ -241,6 +322,16 @@ def settle(fetch: Fetch, index: int, outcome: httpx.Response | DjangoPackagesErr
 def status_error(response: httpx.Response, url: str) -> HTTPStatusError:
     """The error for a non-200 response."""
     status = response.status_code
+    if status == 404 and _is_html(response):
+        # The API answers a missing object with JSON; an HTML 404 means no route.
+        return BaseURLError(
+            url,
+            "no such route on the server (an HTML 404 page, not the API's JSON): "
+            "base_url looks wrong; it must be the API root, such as "
+            "https://djangopackages.org/api/v4/",
+            status=404,
+            body_snippet=_snippet(response),
+        )
     if status == 404:
         detail = None
         try:

@@ -30,12 +30,13 @@ from ._config import (
 )
 from ._crawl import Crawl, OnError
 from ._exceptions import DjangoPackagesError
+from ._guard import Abandoned, Attempt, Call, install, running
 from ._links import DEFAULT_BASE_URL
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
 from ._operations import Operations
 from ._pages import Checkpoint, Page
-from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, RequestFlow, Sleep
-from ._request import request_flow, settle
+from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
+from ._request import BodyReader, request_flow, settle
 
 __all__ = ["Client", "Collection", "PageIterator"]
 
@@ -199,12 +200,16 @@ class Client(Operations):
         )
         super().__init__(base_url, settings, strict=strict)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
-        )
+        if http_client is None:
+            transport = httpx.HTTPTransport(verify=shared_ssl_context())
+            self._bounded_reads = install(transport)
+            http_client = httpx.Client(
+                timeout=self.timeout, follow_redirects=False, transport=transport
+            )
+        else:
+            self._bounded_reads = False
+        self._http = http_client
         self._slots = threading.BoundedSemaphore(self._settings.max_in_flight)
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
         self._inflight: dict[Hashable, Future[FetchResult]] = {}
         self._inflight_lock = threading.Lock()
         self.packages: Collection[Package] = Collection(self, "packages")
@@ -243,11 +248,11 @@ class Client(Operations):
         return self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
 
     def close(self) -> None:
-        """Release the connection pool (unless the httpx client was passed in), the
-        thread pool and the identity map; loaded models stay valid."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        """Release the connection pool (unless the httpx client was passed in) and the
+        identity map; loaded models stay valid. Using the client afterwards raises
+        ``RuntimeError``; a call still running in another thread stops at its next
+        request."""
+        self._closed = True
         if self._owns_http:
             self._http.close()
         # The client and its resources reference each other: without this, a closed
@@ -270,6 +275,7 @@ class Client(Operations):
 
     # -- the driver --------------------------------------------------------------------
     def _run(self, flow: Flow[T]) -> T:
+        flow = self._guarded(flow)
         reply: list[FetchResult] | None = None
         while True:
             try:
@@ -279,6 +285,7 @@ class Client(Operations):
             reply = self._fetch_all(fetch)
 
     def _iterate(self, flow: CrawlFlow[ResourceT]) -> Iterator[Page[ResourceT]]:
+        flow = self._guarded(flow)
         reply: list[FetchResult] | None = None
         while True:
             try:
@@ -292,13 +299,28 @@ class Client(Operations):
                 reply = self._fetch_all(action)
 
     def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
+        call = Call()
         if len(fetch.urls) == 1:
-            return [self._fetch_and_finish(fetch, 0)]
-        pool = self._executor()
-        futures = [pool.submit(self._fetch_and_finish, fetch, i) for i in range(len(fetch.urls))]
-        return [future.result() for future in futures]
+            return [self._fetch_and_finish(fetch, 0, call)]
+        # Threads live for one round only: an idle or forgotten client holds none.
+        pool = ThreadPoolExecutor(
+            min(len(fetch.urls), self._settings.max_in_flight),
+            thread_name_prefix="djangopackages-sdk",
+        )
+        try:
+            futures = [
+                pool.submit(self._fetch_and_finish, fetch, i, call) for i in range(len(fetch.urls))
+            ]
+            return [future.result() for future in futures]
+        except BaseException:
+            # Ctrl-C (or any error) in the caller: nothing queued is sent, and what
+            # is under way is cut off at its socket, so the threads end at once.
+            call.cancel()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
-    def _fetch_and_finish(self, fetch: Fetch, index: int) -> FetchResult:
+    def _fetch_and_finish(self, fetch: Fetch, index: int, call: Call) -> FetchResult:
         # Two levels of sharing: callers of one URL share its request; callers that
         # also share the parser share the parsing, and wait until it is complete.
         url, parser = fetch.urls[index], fetch.parser(index)
@@ -307,31 +329,35 @@ class Client(Operations):
             lambda: settle(
                 fetch,
                 index,
-                self._shared(url, lambda: self._fetch_now(url, fetch.options_of(index))),
+                self._shared(url, lambda: self._fetch_now(url, fetch.options_of(index), call)),
             ),
         )
 
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    self._settings.max_in_flight, thread_name_prefix="djangopackages-sdk"
-                )
-            return self._pool
-
     def _shared(self, key: Hashable, compute: Callable[[], FetchResult]) -> FetchResult:
-        """Run ``compute`` once for every thread asking for ``key`` meanwhile."""
-        with self._inflight_lock:
-            shared = self._inflight.get(key)
+        """Run ``compute`` once for every thread asking for ``key`` meanwhile.
+
+        When the thread computing it is interrupted (Ctrl-C, a cancelled call), the
+        others do not inherit the interruption: each computes again for itself.
+        """
+        while True:
+            with self._inflight_lock:
+                shared = self._inflight.get(key)
+                if shared is None:
+                    mine: Future[FetchResult] = Future()
+                    self._inflight[key] = mine
             if shared is None:
-                mine: Future[FetchResult] = Future()
-                self._inflight[key] = mine
-        if shared is not None:
-            return shared.result()
+                break
+            try:
+                return shared.result()
+            except Abandoned:
+                continue
         try:
             result = compute()
-        except BaseException as exc:
+        except Exception as exc:
             mine.set_exception(exc)
+            raise
+        except BaseException:
+            mine.set_exception(Abandoned())
             raise
         else:
             mine.set_result(result)
@@ -340,25 +366,51 @@ class Client(Operations):
                 del self._inflight[key]
         return result
 
-    def _fetch_now(self, url: str, options: CallOptions) -> httpx.Response | DjangoPackagesError:
+    def _fetch_now(
+        self, url: str, options: CallOptions, call: Call
+    ) -> httpx.Response | DjangoPackagesError:
         try:
-            return self._send(request_flow(self._http, self._settings, url, options))
+            return self._send(request_flow(self._http, self._settings, url, options), call)
         except DjangoPackagesError as error:
             return error
 
-    def _send(self, flow: RequestFlow) -> httpx.Response:
-        outcome: httpx.Response | Exception | None = None
+    def _send(self, flow: RequestFlow, call: Call) -> httpx.Response:
+        outcome: Outcome | None = None
         while True:
             try:
                 action = flow.send(outcome)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
             if isinstance(action, Sleep):
-                time.sleep(action.seconds)
+                call.sleep(action.seconds)
                 outcome = None
-                continue
-            try:
-                with self._slots:
-                    outcome = self._http.send(action.request)
-            except httpx.HTTPError as exc:
-                outcome = exc
+            else:
+                outcome = self._attempt(action, call)
+
+    def _attempt(self, send: Send, call: Call) -> Outcome:
+        """One attempt: a request slot, the request, its body, all within the bound."""
+        call.check()
+        self._check_open()
+        if not self._slots.acquire(timeout=max(0.0, send.expires_at - time.monotonic())):
+            return httpx.PoolTimeout("no request slot came free in time", request=send.request)
+        attempt = Attempt(send.expires_at)
+        try:
+            call.track(attempt)
+            with running(attempt):
+                response = self._http.send(send.request, stream=True)
+                try:
+                    reader = BodyReader(str(send.request.url), send, response)
+                    for chunk in response.iter_bytes():
+                        reader.take(chunk)
+                    return reader.response()
+                finally:
+                    response.close()
+        except (httpx.HTTPError, DjangoPackagesError) as exc:
+            call.check()  # an aborted attempt ends the call, it is not retried
+            return exc
+        except RuntimeError:
+            self._check_open()  # closed meanwhile: say so, not httpx's words
+            raise
+        finally:
+            call.untrack(attempt)
+            self._slots.release()
