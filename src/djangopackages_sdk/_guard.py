@@ -138,15 +138,19 @@ class _BoundedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def install(transport: httpx.HTTPTransport) -> bool:
-    """Give ``transport``'s connection pool the bounded backend; False if this httpx
-    version keeps it elsewhere (the attempt is then bounded between chunks only)."""
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if not isinstance(backend, httpcore.NetworkBackend):
-        return False
-    pool._network_backend = _BoundedBackend(backend)  # type: ignore[union-attr]
-    return True
+def install(http: httpx.Client) -> bool:
+    """Give the connection pools of ``http`` (its transport and any proxy mounts from
+    the environment) the bounded backend; False if this httpx keeps them elsewhere
+    (an attempt is then bounded between body chunks only)."""
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
+    installed = False
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend):
+            pool._network_backend = _BoundedBackend(backend)  # type: ignore[union-attr]
+            installed = True
+    return installed
 
 
 class Abandoned(BaseException):

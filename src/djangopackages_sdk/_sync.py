@@ -201,11 +201,10 @@ class Client(Operations):
         super().__init__(base_url, settings, strict=strict)
         self._owns_http = http_client is None
         if http_client is None:
-            transport = httpx.HTTPTransport(verify=shared_ssl_context())
-            self._bounded_reads = install(transport)
             http_client = httpx.Client(
-                timeout=self.timeout, follow_redirects=False, transport=transport
+                timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
             )
+            self._bounded_reads = install(http_client)
         else:
             self._bounded_reads = False
         self._http = http_client
