@@ -184,3 +184,11 @@ def test_a_tiny_run_counts_every_request_and_writes_the_report(tmp_path: Path) -
     assert memory["json_text_bytes"] == sum(memory["json_text_bytes_by_collection"].values())
     assert memory["sdk_models_bytes"] > 0
     assert "memory" in written["targets"]
+
+
+def test_the_reliability_figures_of_a_lying_count_are_measured() -> None:
+    from benchmarks.reliability import lying_count
+
+    figures = lying_count()
+    assert figures["rows"] == 450
+    assert figures["requests"] <= 10
