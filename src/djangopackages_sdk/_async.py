@@ -200,11 +200,25 @@ class AsyncClient(Operations):
         self._http_loop: asyncio.AbstractEventLoop | None = None
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._inflight: dict[Hashable, _SharedFetch] = {}
-        self.packages: AsyncCollection[Package] = AsyncCollection(self, "packages")
-        self.grids: AsyncCollection[Grid] = AsyncCollection(self, "grids")
-        self.categories: AsyncCollection[Category] = AsyncCollection(self, "categories")
 
     # -- public surface --------------------------------------------------------------
+    # (Made on access: a client that held its collections, which hold it, would
+    # wait for the garbage collector to free its connections once dropped.)
+    @property
+    def packages(self) -> AsyncCollection[Package]:
+        """The packages: ``get`` one by id or slug, ``list`` them all."""
+        return AsyncCollection(self, "packages")
+
+    @property
+    def grids(self) -> AsyncCollection[Grid]:
+        """The grids: ``get`` one by id or slug, ``list`` them all."""
+        return AsyncCollection(self, "grids")
+
+    @property
+    def categories(self) -> AsyncCollection[Category]:
+        """The categories: ``get`` one by id (or slug, from the list), ``list`` them all."""
+        return AsyncCollection(self, "categories")
+
     async def search(
         self, query: str, *, max_retries: int | None = None, deadline: float | None = None
     ) -> list[SearchResult]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
@@ -205,17 +206,33 @@ class Client(Operations):
                 timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
             )
             self._bounded_reads = install(http_client)
+            # A client dropped without close() still releases its connections at once.
+            self._release = weakref.finalize(self, http_client.close)
         else:
             self._bounded_reads = False
         self._http = http_client
         self._slots = threading.BoundedSemaphore(self._settings.max_in_flight)
         self._inflight: dict[Hashable, Future[FetchResult]] = {}
         self._inflight_lock = threading.Lock()
-        self.packages: Collection[Package] = Collection(self, "packages")
-        self.grids: Collection[Grid] = Collection(self, "grids")
-        self.categories: Collection[Category] = Collection(self, "categories")
 
     # -- public surface --------------------------------------------------------------
+    # (Made on access: a client that held its collections, which hold it, would
+    # wait for the garbage collector to free its connections once dropped.)
+    @property
+    def packages(self) -> Collection[Package]:
+        """The packages: ``get`` one by id or slug, ``list`` them all."""
+        return Collection(self, "packages")
+
+    @property
+    def grids(self) -> Collection[Grid]:
+        """The grids: ``get`` one by id or slug, ``list`` them all."""
+        return Collection(self, "grids")
+
+    @property
+    def categories(self) -> Collection[Category]:
+        """The categories: ``get`` one by id (or slug, from the list), ``list`` them all."""
+        return Collection(self, "categories")
+
     def search(
         self, query: str, *, max_retries: int | None = None, deadline: float | None = None
     ) -> list[SearchResult]:
@@ -253,7 +270,7 @@ class Client(Operations):
         request."""
         self._closed = True
         if self._owns_http:
-            self._http.close()
+            self._release()
         # The client and its resources reference each other: without this, a closed
         # client's whole identity map would wait for a full garbage collection.
         self.clear_cache()
