@@ -1,4 +1,5 @@
-"""Wall-clock bounds and prompt aborts for the sync client's blocking reads.
+"""The sync client's thread machinery: wall-clock bounds and prompt aborts for its
+blocking reads, cancellable rounds of requests, and requests shared between threads.
 
 httpx's timeouts bound each network read, not an attempt: a server trickling one
 byte a second holds a blocking request for ever. When the SDK creates the httpx
@@ -16,13 +17,16 @@ import contextvars
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from typing import Any, Final
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import Future
+from typing import Any, Final, Generic, TypeVar
 
 import httpcore
 import httpx
 
-__all__ = ["Abandoned", "Attempt", "Call", "install", "running"]
+T = TypeVar("T")
+
+__all__ = ["Abandoned", "Attempt", "Call", "SharedCalls", "install", "running"]
 
 _CURRENT: Final[contextvars.ContextVar[Attempt | None]] = contextvars.ContextVar(
     "djangopackages_sdk_attempt", default=None
@@ -193,3 +197,44 @@ class Call:
             attempts = list(self._attempts)
         for attempt in attempts:
             attempt.abort()
+
+
+class SharedCalls(Generic[T]):
+    """Callers asking for the same key meanwhile share one computation (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, Future[T]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Run ``compute`` once for every thread asking for ``key`` meanwhile.
+
+        When the thread computing it is interrupted (Ctrl-C, a cancelled call), the
+        others do not inherit the interruption: each computes again for itself.
+        """
+        while True:
+            with self._lock:
+                shared = self._running.get(key)
+                if shared is None:
+                    mine: Future[T] = Future()
+                    self._running[key] = mine
+            if shared is None:
+                break
+            try:
+                return shared.result()
+            except Abandoned:
+                continue
+        try:
+            result = compute()
+        except Exception as exc:
+            mine.set_exception(exc)
+            raise
+        except BaseException:
+            mine.set_exception(Abandoned())
+            raise
+        else:
+            mine.set_result(result)
+        finally:
+            with self._lock:
+                del self._running[key]
+        return result

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
@@ -31,7 +31,7 @@ from ._config import (
 )
 from ._crawl import Crawl, OnError
 from ._exceptions import DjangoPackagesError
-from ._guard import Abandoned, Attempt, Call, install, running
+from ._guard import Attempt, Call, SharedCalls, install, running
 from ._links import DEFAULT_BASE_URL
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
 from ._operations import Operations
@@ -212,8 +212,7 @@ class Client(Operations):
             self._bounded_reads = False
         self._http = http_client
         self._slots = threading.BoundedSemaphore(self._settings.max_in_flight)
-        self._inflight: dict[Hashable, Future[FetchResult]] = {}
-        self._inflight_lock = threading.Lock()
+        self._shared: SharedCalls[FetchResult] = SharedCalls()
 
     # -- public surface --------------------------------------------------------------
     # (Made on access: a client that held its collections, which hold it, would
@@ -348,39 +347,6 @@ class Client(Operations):
                 self._shared(url, lambda: self._fetch_now(url, fetch.options_of(index), call)),
             ),
         )
-
-    def _shared(self, key: Hashable, compute: Callable[[], FetchResult]) -> FetchResult:
-        """Run ``compute`` once for every thread asking for ``key`` meanwhile.
-
-        When the thread computing it is interrupted (Ctrl-C, a cancelled call), the
-        others do not inherit the interruption: each computes again for itself.
-        """
-        while True:
-            with self._inflight_lock:
-                shared = self._inflight.get(key)
-                if shared is None:
-                    mine: Future[FetchResult] = Future()
-                    self._inflight[key] = mine
-            if shared is None:
-                break
-            try:
-                return shared.result()
-            except Abandoned:
-                continue
-        try:
-            result = compute()
-        except Exception as exc:
-            mine.set_exception(exc)
-            raise
-        except BaseException:
-            mine.set_exception(Abandoned())
-            raise
-        else:
-            mine.set_result(result)
-        finally:
-            with self._inflight_lock:
-                del self._inflight[key]
-        return result
 
     def _fetch_now(
         self, url: str, options: CallOptions, call: Call
