@@ -8,15 +8,15 @@ from typing import Any
 import httpx
 import pytest
 
-from djangopackages_sdk import NotJSONError
-
 from conftest import Harness
+from djangopackages_sdk import NotJSONError
+from djangopackages_sdk.testing import FakeAPI
 from helpers import many_packages
 
 LIE = 100_000_000
 
 
-def _lying_count(fake: Any) -> httpx.MockTransport:
+def _lying_count(fake: FakeAPI) -> httpx.MockTransport:
     """Every page claims LIE rows and a next page, whatever it holds."""
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -51,7 +51,7 @@ async def test_a_lying_count_ends_at_the_first_empty_page(dp: Harness, page_size
         await h.close()
 
 
-def _html_for_one_slice(fake: Any) -> httpx.MockTransport:
+def _html_for_one_slice(fake: FakeAPI) -> httpx.MockTransport:
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.params.get("offset") not in (None, "0") and "packages" in request.url.path:
             page = b"<!DOCTYPE html><html><body>Checking your browser...</body></html>"
