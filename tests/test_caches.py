@@ -15,12 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cattrs.gen import make_dict_structure_fn
 
 import djangopackages_sdk._convert as convert_module
 from conftest import load_body
 from djangopackages_sdk import Package
 from djangopackages_sdk._convert import Converter, get_converter, parse_datetime
-from helpers import API_ROOT, varied_packages
+from helpers import API_ROOT, recorded_packages, varied_packages
 
 MAX_ENTRIES = 50_000
 """No cache may hold more entries than this (the largest bound, on logins)."""
@@ -87,7 +88,7 @@ def test_single_structure_calls_are_bounded_too() -> None:
     conv._strings.update((f"x{i}", f"x{i}") for i in range(limit + 1))
     row = _fresh_page(1, 1)[0]
     package = conv.structure(row, Package)
-    assert set(conv._strings) == set(row["participants"])
+    assert set(conv._strings) == {*row["participants"], row["pypi_version"]} - {None}
     assert package == Converter().structure(row, Package)
 
 
@@ -141,6 +142,26 @@ def test_a_whole_catalogue_fits_so_its_values_stay_shared() -> None:
     assert len({id(package.commits_over_52) for package in packages}) == len(vectors)
     grid_links = {id(link) for package in packages for link in package.grids}
     assert len(grid_links) == len({url for row in rows for url in row["grids"]})
+
+
+def test_versions_and_slugs_are_kept_once_with_the_values_of_the_detailed_path() -> None:
+    """Repeated versions are one string each, a slug equal to its title is the title's
+    string, and the models equal those of cattrs' detailed path, which shares neither."""
+    conv = Converter()
+    detailed = make_dict_structure_fn(Package, conv._cattrs)
+    rows = recorded_packages()
+    packages = [conv.structure(row, Package) for row in rows]
+    assert packages == [detailed(row, Package) for row in rows]
+    titled = [package for package in packages if package.slug == package.title]
+    assert titled
+    assert all(package.slug is package.title for package in titled)
+    versions: dict[str, str] = {}
+    for package in packages:
+        if package.pypi_version is not None:
+            assert versions.setdefault(package.pypi_version, package.pypi_version) is (
+                package.pypi_version
+            )
+    assert len(versions) < len(packages)  # some versions do repeat
 
 
 def test_get_converter_is_shared_per_strictness() -> None:

@@ -40,6 +40,11 @@ MODELS: Final = (Category, Grid, Package, SearchResult)
 _STRING_CACHE_LIMIT = 50_000
 _LINK_CACHE_LIMIT = 20_000
 _COMMIT_CACHE_LIMIT = 10_000
+# Kept once however many rows repeat them: versions, through the string cache, and
+# a slug equal to its title (most are), as the title's string. No value changes
+# (cattrs' detailed path shares neither and gives equal models).
+_INTERNED: Final[dict[type, frozenset[str]]] = {Package: frozenset({"pypi_version"})}
+_REUSED: Final[dict[type, dict[str, str]]] = {Package: {"slug": "title"}}
 
 
 class _Invalid(ValueError):
@@ -221,7 +226,13 @@ class Converter:
             "allowed": frozenset(a.name for a in attrs.fields(model)),  # type: ignore[arg-type]
             "STR": frozenset({str}),
         }
-        return compile_fast(model, namespace, strict=self.strict)
+        return compile_fast(
+            model,
+            namespace,
+            strict=self.strict,
+            interned=_INTERNED.get(model, ()),
+            reused=_REUSED.get(model),
+        )
 
     def _keep_commits(self, values: tuple[Any, ...]) -> tuple[int, ...]:
         for value in values:
