@@ -196,6 +196,7 @@ def _memory_figures(bodies: dict[str, bytes], base_url: str) -> dict[str, Any]:
         pass
     tracemalloc.stop()
     json_bytes = sum(len(body) for body in bodies.values())
+    held, listed = _held_listing_bytes(bodies, base_url)
     return {
         "json_text_bytes": json_bytes,
         "json_text_bytes_by_collection": {k: len(v) for k, v in bodies.items()},
@@ -207,7 +208,43 @@ def _memory_figures(bodies: dict[str, bytes], base_url: str) -> dict[str, Any]:
         "pydantic_models_bytes": pydantic_bytes,
         "ratio_models_vs_json": (models_only - floor) / json_bytes,
         "ratio_catalog_vs_json": (with_catalog - floor) / json_bytes,
+        "sdk_client_held_listing_bytes": held,
+        "sdk_client_held_listing_packages": listed,
+        "ratio_client_listing_vs_json": held / len(bodies["packages"]),
     }
+
+
+def _held_listing_bytes(bodies: dict[str, bytes], base_url: str) -> tuple[int, int]:
+    """``(bytes, packages)`` of every package held by an open client: the models, the
+    client's identity map and the shared converter caches they filled, as a first
+    listing in a process leaves them (to compare with the packages' JSON text)."""
+    import httpx
+
+    from djangopackages_sdk import Client
+    from djangopackages_sdk._convert import get_converter
+    from djangopackages_sdk.testing import FakeAPI
+
+    rows = {name: _loads(body)["results"] for name, body in bodies.items()}
+    fake = FakeAPI(**rows, base_url=base_url)
+    del rows
+
+    def listing() -> tuple[Client, list[Package]]:
+        client = Client(base_url, http_client=httpx.Client(transport=fake.transport))
+        return client, list(client.packages.list())
+
+    warm, _ = listing()  # untraced: the generated code, and every page the fake renders
+    warm.close()
+    del warm, _
+    get_converter().clear_caches()
+    gc.collect()
+    tracemalloc.start()
+    floor = tracemalloc.get_traced_memory()[0]
+    client, held = listing()
+    gc.collect()
+    size = tracemalloc.get_traced_memory()[0] - floor
+    tracemalloc.stop()
+    client.close()
+    return size, len(held)
 
 
 def memory_benchmark(bodies: dict[str, bytes], base_url: str, in_process: bool) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import FIXTURES, all_exchanges, load_body
 from djangopackages_sdk import Category, Grid, Link, Package, PayloadError, SearchResult
-from djangopackages_sdk._convert import Converter, get_converter, parse_datetime
+from djangopackages_sdk._convert import get_converter, parse_datetime
 
 Model = type[Package] | type[Grid] | type[Category] | type[SearchResult]
 
@@ -280,15 +280,6 @@ def test_unknown_fields_are_rejected_when_strict() -> None:
     assert info.value.url == "u"
 
 
-def test_get_converter_is_shared_per_strictness() -> None:
-    assert get_converter() is get_converter()
-    assert get_converter(strict=True) is get_converter(strict=True)
-    assert get_converter() is not get_converter(strict=True)
-    assert isinstance(get_converter(), Converter)
-    assert get_converter(strict=True).strict
-    assert not get_converter().strict
-
-
 # -- bad shapes ------------------------------------------------------------------------
 def _without(field: str) -> dict[str, Any]:
     row = _package()
@@ -379,28 +370,6 @@ def test_bad_shapes_of_other_models(model: Model, row: dict[str, Any], path: str
     assert info.value.path == path
 
 
-def test_links_are_canonical_and_shared() -> None:
-    conv = get_converter()
-    one = conv.structure(_package(), Package)
-    two = conv.structure(_package(), Package)
-    assert one == two
-    assert one.category is two.category  # one shared Link per distinct URL
-    assert one.category.url == "http://127.0.0.1:8765/api/v4/categories/1/"
-    assert [g.id for g in one.grids] == [7, 426]
-
-
-def test_bounded_caches_still_give_correct_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The converter's link and string caches are bounded; emptying them changes nothing."""
-    import djangopackages_sdk._convert as convert_module
-
-    monkeypatch.setattr(convert_module, "_LINK_CACHE_LIMIT", 0)
-    conv = Converter()
-    rows = load_body("real-api/packages-list-first-page")["results"]
-    packages = [conv.structure(row, Package) for row in rows]
-    assert conv.unstructure(packages) == rows
-    assert packages == [get_converter().structure(row, Package) for row in rows]
-
-
 @pytest.mark.parametrize(
     "text",
     [
@@ -419,16 +388,3 @@ def test_parse_datetime_equals_fromisoformat(text: str) -> None:
     assert parsed == expected
     assert parsed.utcoffset() == expected.utcoffset()
     assert (parsed.tzinfo is None) == (expected.tzinfo is None)
-
-
-def test_datetimes_with_one_offset_share_one_timezone_object() -> None:
-    first = parse_datetime("2013-06-11T06:45:04.825389-04:00")
-    second = parse_datetime("2020-01-02T03:04:05-04:00")
-    other = parse_datetime("2020-01-02T03:04:05-05:00")
-    assert first.tzinfo is second.tzinfo  # one shared object per offset, not one per value
-    assert other.tzinfo is not first.tzinfo
-    assert other.utcoffset() == timedelta(hours=-5)
-    package = get_converter().structure(
-        load_body("real-api/packages-detail-by-id-1867-django-otp"), Package
-    )
-    assert package.created.tzinfo is parse_datetime("2013-06-11T06:45:04-04:00").tzinfo

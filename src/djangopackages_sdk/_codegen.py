@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import linecache
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,12 +56,27 @@ def is_tuple(tp: Any) -> bool:
     return typing.get_origin(tp) is tuple
 
 
-def fast_source(model: type, *, strict: bool) -> str:
-    """Python source of ``structure_fast(d)`` for one model: inline checks, no calls per field."""
+def fast_source(
+    model: type,
+    *,
+    strict: bool,
+    interned: Collection[str] = (),
+    reused: Mapping[str, str] | None = None,
+) -> str:
+    """Python source of ``structure_fast(d)`` for one model: inline checks, no calls per field.
+
+    The string fields named in ``interned`` are kept once through ``strings``
+    (values that repeat across rows, such as versions); a field ``f`` in
+    ``reused`` holds the string of the earlier field ``reused[f]`` when the two
+    are equal (a slug that is its title). Neither changes a value, only how
+    many copies of it are kept.
+    """
+    reused = reused or {}
     lines = ["def structure_fast(d):", "    if type(d) is not dict: raise Bad('object')"]
     if strict:
         lines.append("    if not d.keys() <= allowed: raise Bad('extra keys')")
     args = []
+    names: dict[str, str] = {}
     hints = typing.get_type_hints(model)
     for index, field in enumerate(attrs.fields(model)):
         v, x = f"v{index}", f"x{index}"
@@ -76,6 +91,14 @@ def fast_source(model: type, *, strict: bool) -> str:
                 check = f"{v} is not None and {check}"
             lines.append(f"    if {check}: raise Bad({field.name!r})")
             x = v
+            if field.name in interned:
+                keep = f"strings({v}, {v})"
+                lines.append(
+                    f"    {x} = {v} if {v} is None else {keep}" if optional else f"    {x} = {keep}"
+                )
+            if field.name in reused:
+                earlier = names[reused[field.name]]
+                lines.append(f"    if {v} == {earlier}: {x} = {earlier}")
         elif tp is datetime:
             parse = f"fromiso({v}) if type({v}) is str else Bad.fail()"
             lines.append(
@@ -102,19 +125,25 @@ def fast_source(model: type, *, strict: bool) -> str:
         else:  # pragma: no cover - every model field type is listed above
             raise TypeError(f"no fast path for {tp!r}")
         args.append(x)
+        names[field.name] = x
     lines.append(f"    return Model({', '.join(args)})")
     return "\n".join(lines) + "\n"
 
 
 def compile_fast(
-    model: type, namespace: dict[str, Any], *, strict: bool
+    model: type,
+    namespace: dict[str, Any],
+    *,
+    strict: bool,
+    interned: Collection[str] = (),
+    reused: Mapping[str, str] | None = None,
 ) -> Callable[[object], Any]:
     """Compile the fast path of ``model`` against ``namespace`` and return it.
 
     The source is registered with `linecache` under a name of its own, so
     tracebacks and debuggers show the generated code.
     """
-    source = fast_source(model, strict=strict)
+    source = fast_source(model, strict=strict, interned=interned, reused=reused)
     filename = f"<djangopackages_sdk fast structure {model.__name__} strict={strict}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)  # source built from the model

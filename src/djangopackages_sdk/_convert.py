@@ -12,7 +12,6 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
-from functools import cache
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -34,7 +33,18 @@ __all__ = ["Converter", "get_converter"]
 
 T = TypeVar("T")
 MODELS: Final = (Category, Grid, Package, SearchResult)
-_LINK_CACHE_LIMIT: Final = 200_000
+# Entries per process-wide cache (see `Converter.trim_caches`). Measured: a login
+# costs 88 bytes, a link 220, a commit vector 510, so at most 4.5 MB of logins,
+# 4.5 MB of links per collection and 5 MB of vectors; a whole catalogue (5,405
+# packages, 10-30k logins, ~200 grids) fits, so its values stay shared.
+_STRING_CACHE_LIMIT = 50_000
+_LINK_CACHE_LIMIT = 20_000
+_COMMIT_CACHE_LIMIT = 10_000
+# Kept once however many rows repeat them: versions, through the string cache, and
+# a slug equal to its title (most are), as the title's string. No value changes
+# (cattrs' detailed path shares neither and gives equal models).
+_INTERNED: Final[dict[type, frozenset[str]]] = {Package: frozenset({"pypi_version"})}
+_REUSED: Final[dict[type, dict[str, str]]] = {Package: {"slug": "title"}}
 
 
 class _Invalid(ValueError):
@@ -216,14 +226,18 @@ class Converter:
             "allowed": frozenset(a.name for a in attrs.fields(model)),  # type: ignore[arg-type]
             "STR": frozenset({str}),
         }
-        return compile_fast(model, namespace, strict=self.strict)
+        return compile_fast(
+            model,
+            namespace,
+            strict=self.strict,
+            interned=_INTERNED.get(model, ()),
+            reused=_REUSED.get(model),
+        )
 
     def _keep_commits(self, values: tuple[Any, ...]) -> tuple[int, ...]:
         for value in values:
             if type(value) is not int:
                 raise _Invalid("expected integer")
-        if len(self._commits) > _LINK_CACHE_LIMIT:
-            self._commits.clear()
         # Most packages share a few weekly-commit vectors (all zeros, above all).
         return self._commits.setdefault(values, values)
 
@@ -232,8 +246,6 @@ class Converter:
         _expect(value, list, "array")
         items: list[object] = value  # type: ignore[assignment]
         strings = self._strings
-        if len(strings) > _LINK_CACHE_LIMIT:
-            strings.clear()
         out = []
         for index, item in enumerate(items):
             if type(item) is not str:
@@ -252,8 +264,6 @@ class Converter:
                 url, resource_id = parse_resource_link(value, collection)
             except ValueError as exc:
                 raise _Invalid(str(exc)) from None
-            if len(links) > _LINK_CACHE_LIMIT:
-                links.clear()
             # One shared instance per distinct link keeps a catalogue small (and the
             # payload's own string serves as the URL when it is already canonical).
             link = links.setdefault(value, Link(value if url == value else url, resource_id))
@@ -284,6 +294,26 @@ class Converter:
 
         return hook
 
+    # -- the bounds of the caches ------------------------------------------------------
+    def trim_caches(self) -> None:
+        """Empty each cache past its bound: once per page and per `structure`, never per
+        value (the generated code calls the caches' own methods). No result changes:
+        a cache only ever hands out a value equal to the one asked for."""
+        if len(self._strings) > _STRING_CACHE_LIMIT:
+            self._strings.clear()
+        if len(self._commits) > _COMMIT_CACHE_LIMIT:
+            self._commits.clear()
+        for links in self._links.values():
+            if len(links) > _LINK_CACHE_LIMIT:
+                links.clear()
+
+    def clear_caches(self) -> None:
+        """Empty every cache (the generated code keeps working: each is cleared in place)."""
+        self._strings.clear()
+        self._commits.clear()
+        for links in self._links.values():
+            links.clear()
+
     # -- public API ------------------------------------------------------------------
     def structure_rows(
         self, rows: list[Any], model: type[T], *, url: str = "", path: str = "$"
@@ -306,10 +336,12 @@ class Converter:
                 except PayloadError as error:
                     append(None)
                     errors.append((index, error))
+        self.trim_caches()
         return out, errors
 
     def structure(self, data: object, model: type[T], *, url: str = "", path: str = "$") -> T:
         """Build ``model`` from decoded JSON, or raise `PayloadError` naming the bad path."""
+        self.trim_caches()
         try:
             return self._cattrs.structure(data, model)
         except Exception as exc:  # every failure becomes a PayloadError with a path
@@ -321,10 +353,17 @@ class Converter:
         return self._cattrs.unstructure(value)
 
 
-@cache
 def get_converter(strict: bool = False) -> Converter:
-    """The shared converter: tolerant of unknown keys, or ``strict`` about them."""
-    return Converter(strict=strict)
+    """The shared converter: tolerant of unknown keys, or ``strict`` about them; one
+    per strictness however it is spelled (``()``, ``(False)``, ``strict=False``)."""
+    key = bool(strict)
+    converter = _converters.get(key)
+    if converter is None:  # built on first use; a racing thread's copy is dropped
+        converter = _converters.setdefault(key, Converter(strict=key))
+    return converter
+
+
+_converters: dict[bool, Converter] = {}
 
 
 def _unstructure_link(link: Link[Any]) -> str:
