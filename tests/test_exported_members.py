@@ -19,13 +19,14 @@ INTERNAL = {
     "_models.ResourceT": "a type variable for the SDK's own annotations",
 }
 # Private modules whose ``__all__`` names what they offer the modules above them
-# (the engine and the registry), none of it meant for users.
+# (the engine, the registry, the models' derived facts), none of it meant for users.
 ENGINE = {
     "_accessors",
     "_codegen",
     "_config",
     "_crawl",
     "_guard",
+    "_health",
     "_identity",
     "_operations",
     "_protocol",

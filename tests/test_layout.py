@@ -22,6 +22,7 @@ ENGINE = 1
 USES = 2
 LAYER_OF_MODULE = {
     "_version": WIRE,
+    "_health": WIRE,
     "_models": WIRE,
     "_registry": WIRE,
     "_exceptions": WIRE,

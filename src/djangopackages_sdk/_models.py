@@ -9,10 +9,12 @@ a client resolves only when asked (``Client.resolve``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Literal, TypeVar, get_args
 
 import attrs
+
+from ._health import commits_by_week, is_stale, pypi_name, recent_commits, site_root_of
 
 __all__ = [
     "Category",
@@ -85,6 +87,16 @@ class Grid:
     created: datetime
     modified: datetime
 
+    @property
+    def site_url(self) -> str:
+        """The grid's page on the site: ``https://djangopackages.org/grids/g/<slug>/``.
+
+        The site root is the one its package links were read from (a local server
+        gives a local page); a grid without packages gives the public site's page.
+        """
+        source = self.packages[0].url if self.packages else None
+        return f"{site_root_of(source)}grids/g/{self.slug}/"
+
 
 @attrs.frozen
 class Package:
@@ -112,6 +124,51 @@ class Package:
     repo_watchers: int
     commits_over_52: tuple[int, ...]
     participants: tuple[str, ...]
+
+    @property
+    def site_url(self) -> str:
+        """The package's page on the site: ``https://djangopackages.org/packages/p/<slug>/``.
+
+        The site root is the one its links were read from, so a package read from
+        a local server points at that server's page.
+        """
+        return f"{site_root_of(self.category.url)}packages/p/{self.slug}/"
+
+    @property
+    def pypi_name(self) -> str | None:
+        """The PyPI project name, from ``pypi_url`` as the site derives it; None if empty."""
+        return pypi_name(self.pypi_url)
+
+    def commits_by_week(self) -> tuple[tuple[date, int], ...]:
+        """``commits_over_52`` with dates: ``(monday, count)`` pairs, oldest first.
+
+        Each date is the Monday that starts the week counted; the last one is the
+        week containing ``last_fetched``, as the server counts. Empty when the
+        vector is empty or ``last_fetched`` is unknown.
+        """
+        return commits_by_week(self.commits_over_52, self.last_fetched)
+
+    def recent_commits(self, weeks: int = 12) -> int:
+        """Commits in the last ``weeks`` weeks (1 to 52) up to the last fetch."""
+        return recent_commits(self.commits_over_52, weeks)
+
+    @property
+    def commits_last_12_weeks(self) -> int:
+        """Commits in the 12 weeks up to the last fetch."""
+        return sum(self.commits_over_52[-12:])
+
+    @property
+    def commits_last_52_weeks(self) -> int:
+        """Commits in the 52 weeks up to the last fetch."""
+        return sum(self.commits_over_52[-52:])
+
+    def is_stale(self, now: datetime | None = None, days: int = 365) -> bool | None:
+        """The site's "no development": no commit in the ``days`` days before ``now``.
+
+        ``now`` defaults to the current time. ``None`` when the last commit
+        (``last_updated``) is unknown, as the site then says nothing.
+        """
+        return is_stale(self.last_updated, now, days)
 
 
 @attrs.frozen
