@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -355,3 +357,30 @@ def test_search_results_keep_their_fields() -> None:
     assert frame["slug"].to_list() == [r.slug for r in results]
     assert frame["participants"].to_list() == [r.participants for r in results]
     assert frame["last_committed"].to_list() == [r.last_committed for r in results]
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "tables.md"
+
+
+@pytest.mark.parametrize(
+    ("section", "columns"),
+    [
+        ("### Packages", CATALOG_PACKAGE),
+        ("### Grids", CATALOG_GRID),
+        ("### Categories", CATALOG_CATEGORY),
+        ("### Search results", PANDAS_SEARCH),
+    ],
+)
+def test_every_column_is_documented_in_order(section: str, columns: dict[str, str]) -> None:
+    text = DOCS.read_text(encoding="utf-8").split(section + "\n", 1)[1].split("\n#", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", text, flags=re.M)
+    assert documented == list(columns)
+
+
+def test_every_comparison_column_is_documented() -> None:
+    text = (
+        DOCS.read_text(encoding="utf-8").split("with the columns", 1)[1].split("**Markdown", 1)[0]
+    )
+    catalog = Catalog(API, sample_packages(), sample_grids(), sample_categories())
+    names = list(catalog.compare("authentication").to_pandas().columns)
+    assert re.findall(r"`(\w+)`", text) == names
