@@ -201,7 +201,7 @@ TEXT = """\
 Authentication: 2 packages, by repo_watchers
 Package            Category  Last commit  Version  Commits (52 wk)  Stars  Forks  Participants  Stale  Activity       Description
 -----------------  --------  -----------  -------  ---------------  -----  -----  ------------  -----  -------------  ----------------------------------------
-django-otp         App       2026-01-07   1.7.0                 18    621    117            43  no     ▁▄▁▁▁▄▁▁▇▁▁▇▁  A pluggable framework for adding two-fa…
+django-otp         App       2026-01-07   1.7.0                 18    621    117            43  no     ▁▅▁▁▁▅▁▁█▁▁█▁  A pluggable framework for adding two-fa…
 django-stronghold  App       2024-11-24   0.4.0                  0    402     46            22  yes    ▁▁▁▁▁▁▁▁▁▁▁▁▁  Get inside your stronghold and make all…"""  # noqa: E501
 
 
@@ -379,3 +379,26 @@ def test_comparisons_are_frozen_values(sample: Catalog) -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         comparison.rows[0].stars = 1  # type: ignore[misc]
     assert hash(comparison) == hash(sample.compare(7, now=NOW))
+
+
+def test_unknown_values_render_as_empty_cells() -> None:
+    comparison = _synthetic().compare("four", sort="title", now=NOW)
+    alpha = comparison.rows[0]
+    assert (alpha.title, alpha.last_commit, alpha.commits, alpha.stale) == ("Alpha", None, (), None)
+    markdown = comparison.to_markdown().splitlines()[2]
+    assert "| Framework |  | 0.6.0 | 0 | 10 | 7 | 0 | ? |" in markdown
+    text = str(comparison).splitlines()
+    header, alpha_line = text[1], text[3]
+    activity = header.index("Activity")
+    assert alpha_line[activity : activity + 13] == " " * 13  # no weeks counted: no bars
+    assert alpha_line[header.index("Last commit") :].startswith("  " + " " * 9)
+    delta = next(line for line in text if line.startswith("Delta"))
+    assert "██████▅▁▁▁▁▁▁" in delta  # 8 a month for 6 months, then 4, then none
+
+
+def test_only_web_urls_become_links() -> None:
+    from djangopackages_sdk._compare import _md_link
+
+    assert _md_link("x", None) == "x"
+    assert _md_link("x", "javascript:alert(1)") == "x"
+    assert _md_link("a<b", "https://e.org/<x>") == "[a&lt;b](https://e.org/%3Cx%3E)"
