@@ -11,12 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
+import httpx
 import pandas as pd
 import polars as pl
 import pytest
 
 from djangopackages_sdk import (
     Catalog,
+    Client,
     Grid,
     Package,
     SearchResult,
@@ -384,3 +386,11 @@ def test_every_comparison_column_is_documented() -> None:
     catalog = Catalog(API, sample_packages(), sample_grids(), sample_categories())
     names = list(catalog.compare("authentication").to_pandas().columns)
     assert re.findall(r"`(\w+)`", text) == names
+
+
+def test_a_sync_listing_goes_straight_in() -> None:
+    fake = FakeAPI.with_sample_data()
+    with httpx.Client(transport=fake.transport) as http, Client(http_client=http) as dp:
+        frame = to_polars(dp.packages.list())
+    assert frame["id"].to_list() == [1867, 1672, 1412, 1306, 359]
+    assert len(fake.requests) == 1

@@ -14,9 +14,12 @@ imported inside the call that needs it. The columns are documented in
 from __future__ import annotations
 
 import operator
+import typing
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
+
+import attrs
 
 from ._models import Category, Grid, Package, SearchResult
 
@@ -52,28 +55,26 @@ def _link_ids(name: str) -> Getter:
     return lambda items: [tuple([link.id for link in get(item)]) for item in items]
 
 
+_KINDS: Final[dict[Any, Kind]] = {
+    int: "int",
+    bool: "bool",
+    str: "str",
+    str | None: "str",
+    datetime: "datetime",
+    datetime | None: "datetime",
+    tuple[int, ...]: "ints",
+    tuple[str, ...]: "strs",
+}
+
+
 def _spec(model: type[Any], *, links: dict[str, tuple[str, Kind, Getter]]) -> Spec:
     """``id``, ``title`` and ``slug`` first, then the other fields in the API's order,
-    links replaced by their ids."""
-    names = [f.name for f in model.__attrs_attrs__]
+    links replaced by their ids (a field of any other type is a programming error)."""
+    hints = typing.get_type_hints(model)
+    names = [f.name for f in attrs.fields(model)]
     first = [name for name in ("id", "title", "slug") if name in names]
     names = first + [name for name in names if name not in first]
-    kinds: dict[str, Kind] = {}
-    for field in model.__attrs_attrs__:
-        text = str(field.type)
-        if "datetime" in text:
-            kinds[field.name] = "datetime"
-        elif text == "bool":
-            kinds[field.name] = "bool"
-        elif text == "int":
-            kinds[field.name] = "int"
-        elif "tuple[int" in text:
-            kinds[field.name] = "ints"
-        elif "tuple[str" in text:
-            kinds[field.name] = "strs"
-        else:
-            kinds[field.name] = "str"
-    return tuple(links.get(name) or (name, kinds[name], _field(name)) for name in names)
+    return tuple(links.get(name) or (name, _KINDS[hints[name]], _field(name)) for name in names)
 
 
 SPECS: Final[dict[type[Any], Spec]] = {
