@@ -19,6 +19,7 @@ import pytest
 from djangopackages_sdk import (
     Catalog,
     Client,
+    CollectionName,
     Grid,
     Package,
     SearchResult,
@@ -265,7 +266,9 @@ def test_a_category_missing_from_the_catalogue_has_no_title(catalog: Catalog) ->
 
 
 @pytest.mark.parametrize("collection", ["packages", "grids", "categories"])
-def test_an_empty_catalogue_gives_empty_tables_with_every_column(collection: str) -> None:
+def test_an_empty_catalogue_gives_empty_tables_with_every_column(
+    collection: CollectionName,
+) -> None:
     empty = Catalog(API, (), (), ())
     expected = {
         "packages": CATALOG_PACKAGE,
@@ -288,17 +291,17 @@ def test_misuse_names_the_parameter(catalog: Catalog) -> None:
     with pytest.raises(TypeError, match=r"items must hold one model type .*found Grid, Package"):
         to_pandas(mixed)
     with pytest.raises(TypeError, match=r"items must hold one model type.*found dict"):
-        to_polars([{"id": 1}])
+        to_polars([{"id": 1}])  # type: ignore[list-item]
     with pytest.raises(TypeError, match=r"items must be an iterable .*not Package"):
         to_pandas(sample_packages()[0])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"items must be an iterable .*not str"):
-        to_pandas("django-otp")
+        to_pandas("django-otp")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="model must be Package, Grid, Category or SearchResult"):
-        to_pandas([], model=dict)
+        to_pandas([], model=dict)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="found Grid, Package"):
         to_pandas(sample_packages(), model=Grid)
     with pytest.raises(ValueError, match="collection must be 'packages', 'grids' or 'categ"):
-        catalog.to_pandas("package")
+        catalog.to_pandas("package")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="collection must be a str, not int"):
         catalog.to_polars(1)  # type: ignore[arg-type]
 

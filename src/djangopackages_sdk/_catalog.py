@@ -18,7 +18,7 @@ from ._compare import Comparison, compare_in
 from ._convert import get_converter
 from ._exceptions import PayloadError
 from ._links import ApiRoot
-from ._models import Category, Grid, Link, Package, ResourceT
+from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
 from ._registry import BY_COLLECTION, BY_KIND, KINDS, as_id, kind_of
 from ._tables import catalog_frame
 
@@ -157,7 +157,7 @@ class Catalog:
         return found
 
     # -- tables and the grid comparison (in _tables.py and _compare.py) ----------------
-    def to_pandas(self, collection: str = "packages") -> pandas.DataFrame:
+    def to_pandas(self, collection: CollectionName = "packages") -> pandas.DataFrame:
         """One collection as a pandas ``DataFrame``, with related titles and counts.
 
         ``collection`` is ``"packages"``, ``"grids"`` or ``"categories"``; the
@@ -165,7 +165,7 @@ class Catalog:
         """
         return catalog_frame(self, collection, "pandas")
 
-    def to_polars(self, collection: str = "packages") -> polars.DataFrame:
+    def to_polars(self, collection: CollectionName = "packages") -> polars.DataFrame:
         """One collection as a polars ``DataFrame``: the columns of `to_pandas`."""
         return catalog_frame(self, collection, "polars")  # type: ignore[no-any-return]
 

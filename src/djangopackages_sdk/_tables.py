@@ -33,6 +33,8 @@ Kind: TypeAlias = Literal["int", "bool", "nbool", "str", "datetime", "ints", "st
 """A column's type: int64, bool, nullable bool, nullable string, UTC datetime, list of
 int64, list of strings."""
 Library: TypeAlias = Literal["pandas", "polars"]
+Row: TypeAlias = Package | Grid | Category | SearchResult
+"""What a table's rows can be made of (one model type per table)."""
 Column: TypeAlias = tuple[str, Kind, list[Any]]
 """One column of a table: its name, its kind and its values (one per row)."""
 Getter: TypeAlias = Callable[[Sequence[Any]], list[Any]]
@@ -103,7 +105,7 @@ class CatalogLike(Protocol):
     def categories(self) -> tuple[Category, ...]: ...
 
 
-def to_pandas(items: Iterable[Any], *, model: type[Any] | None = None) -> pandas.DataFrame:
+def to_pandas(items: Iterable[Row], *, model: type[Row] | None = None) -> pandas.DataFrame:
     """A pandas ``DataFrame`` of packages, grids, categories or search results.
 
     One row per item, in order; the columns and dtypes are listed in the
@@ -114,7 +116,7 @@ def to_pandas(items: Iterable[Any], *, model: type[Any] | None = None) -> pandas
     return build("pandas", _columns(items, model))
 
 
-def to_polars(items: Iterable[Any], *, model: type[Any] | None = None) -> polars.DataFrame:
+def to_polars(items: Iterable[Row], *, model: type[Row] | None = None) -> polars.DataFrame:
     """A polars ``DataFrame`` of packages, grids, categories or search results.
 
     The same columns as [`to_pandas`][djangopackages_sdk.to_pandas], as polars
@@ -160,7 +162,7 @@ def _after(
     columns.insert(at + 1, (name, kind, derive(columns[at][2])))
 
 
-def _columns(items: Iterable[Any], model: type[Any] | None) -> list[Column]:
+def _columns(items: Iterable[Any], model: type[Any] | None) -> list[Column]:  # unchecked input
     if model is not None and model not in SPECS:
         raise TypeError(
             "model must be Package, Grid, Category or SearchResult, not "
