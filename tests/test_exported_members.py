@@ -23,6 +23,7 @@ INTERNAL = {
 ENGINE = {
     "_accessors",
     "_cards",
+    "_overviews",
     "_codegen",
     "_config",
     "_crawl",

@@ -11,6 +11,7 @@ with Client() as dp:
 
 from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
 from ._catalog import Catalog
+from ._compare import Comparison, ComparisonRow
 from ._config import RetryEvent, default_user_agent
 from ._contract import ContractReport, Finding, acheck_contract, check_contract
 from ._exceptions import (
@@ -34,6 +35,7 @@ from ._lists import ResourceList, SearchResults
 from ._models import Category, CollectionName, Grid, Link, Package, Resource, SearchResult
 from ._pages import Checkpoint, Page
 from ._sync import Client, Collection, PageIterator
+from ._tables import to_pandas, to_polars
 from ._version import __version__
 
 __all__ = [
@@ -48,6 +50,8 @@ __all__ = [
     "Client",
     "Collection",
     "CollectionName",
+    "Comparison",
+    "ComparisonRow",
     "ContractReport",
     "DeadlineExceededError",
     "DjangoPackagesError",
@@ -77,4 +81,6 @@ __all__ = [
     "acheck_contract",
     "check_contract",
     "default_user_agent",
+    "to_pandas",
+    "to_polars",
 ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic
 
-from ._cards import crawl_html
 from ._config import CallOptions
 from ._crawl import Crawl, OnError
 from ._exceptions import SkippedRows
 from ._models import CollectionName, ResourceT
 from ._operations import Operations
+from ._overviews import crawl_html
 from ._pages import Checkpoint
 
 __all__ = ["CollectionBase", "CrawlState"]

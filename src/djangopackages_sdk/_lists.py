@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, SupportsIndex, TypeVar, overload
 
-from ._cards import items_table
 from ._html import count
 from ._models import SearchResult
+from ._overviews import items_table
 
 __all__ = ["ResourceList", "SearchResults"]
 

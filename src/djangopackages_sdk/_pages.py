@@ -7,8 +7,8 @@ from typing import Any, Generic
 
 import attrs
 
-from ._cards import page_html
 from ._models import ResourceT
+from ._overviews import page_html
 
 __all__ = ["Checkpoint", "Page"]
 
