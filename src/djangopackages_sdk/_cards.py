@@ -45,7 +45,8 @@ def _names(titles: Sequence[str] | None, links: Sequence[Any], word: str) -> str
         return text(", ".join(titles)) if titles else '<span class="dps-muted">none</span>'
     if not links:
         return '<span class="dps-muted">none</span>'
-    return text(f"{count(len(links), word)} (ids {', '.join(str(x.id) for x in links)})")
+    ids = ", ".join(str(x.id) for x in links)
+    return text(f"{count(len(links), word)} ({'id' if len(links) == 1 else 'ids'} {ids})")
 
 
 def _links(*pairs: tuple[str | None, str]) -> str:

@@ -102,7 +102,8 @@ def count(n: int, word: str) -> str:
     """``1 package``, ``5,405 packages``, ``3 categories``."""
     if n == 1:
         return f"1 {word}"
-    plural = f"{word[:-1]}ies" if word.endswith("y") else f"{word}s"
+    consonant_y = word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u")
+    plural = f"{word[:-1]}ies" if consonant_y else f"{word}s"
     return f"{number(n)} {plural}"
 
 
