@@ -110,7 +110,7 @@ def package_card(
         (package.site_url, "djangopackages.org"),
     )
     return wrap(
-        f'<div class="dps-card">{header}<div class="dps-desc">{text(description)}</div>'
+        f'<div class="dps-card dps-one">{header}<div class="dps-desc">{text(description)}</div>'
         f"<dl>{body}</dl>{links}</div>",
         repr(package),
     )
@@ -130,7 +130,7 @@ def grid_card(grid: Any, *, now: datetime | None = None) -> str:
         "or <code>client.compare(grid)</code></div>"
     )
     return wrap(
-        f'<div class="dps-card">{header}'
+        f'<div class="dps-card dps-one">{header}'
         f'<div class="dps-desc">{text(shorten(grid.description, DESCRIPTION_CHARS))}</div>'
         f"{facts}{_links((grid.site_url, 'djangopackages.org'))}{hint}</div>",
         repr(grid),
@@ -146,7 +146,7 @@ def category_card(category: Any, *, now: datetime | None = None) -> str:
         f"<dt>Updated</dt><dd>{moment(category.modified, now)}</dd></dl>"
     )
     return wrap(
-        f'<div class="dps-card"><div><span class="dps-title">{text(category.title)}</span>'
+        f'<div class="dps-card dps-one"><div><span class="dps-title">{text(category.title)}</span>'
         f"{badge(f'category {category.id}')}</div>"
         f'<div class="dps-desc">{text(shorten(category.description, DESCRIPTION_CHARS))}</div>'
         f"{facts}</div>",
@@ -170,7 +170,7 @@ def search_result_card(result: Any, *, now: datetime | None = None) -> str:
     ]
     body = "".join(f"<dt>{text(name)}</dt><dd>{value}</dd>" for name, value in facts)
     return wrap(
-        f'<div class="dps-card"><div>{link(site_page(result.absolute_url), result.title)} '
+        f'<div class="dps-card dps-one"><div>{link(site_page(result.absolute_url), result.title)} '
         f"{badge(result.item_type)}</div>"
         f'<div class="dps-desc">{text(shorten(result.description, DESCRIPTION_CHARS))}</div>'
         f"<dl>{body}</dl></div>",

@@ -42,12 +42,14 @@ STYLE: Final = """<style>
 .dps{--dps-line:var(--jp-border-color2,rgba(128,128,128,.35));
 --dps-accent:var(--jp-brand-color1,#3b8ed0);color:inherit;background:transparent;
 font-family:var(--jp-ui-font-family,system-ui,-apple-system,"Segoe UI",sans-serif);
-font-size:13px;line-height:1.45;max-width:60em}
+font-size:13px;line-height:1.45}
 .dps .dps-fallback{display:none}
 .dps a{color:var(--jp-content-link-color,var(--dps-accent));text-decoration:none}
 .dps a:hover{text-decoration:underline}
-.dps .dps-card{border:1px solid var(--dps-line);border-radius:6px;padding:.6em .9em;
-background:transparent}
+.dps .dps-card{display:inline-block;border:1px solid var(--dps-line);border-radius:6px;
+padding:.6em .9em;background:transparent;max-width:100%;box-sizing:border-box}
+.dps .dps-one{max-width:48em}
+.dps .dps-cols{display:flex;flex-wrap:wrap;gap:0 2.5em;align-items:flex-start}
 .dps .dps-title{font-size:1.15em;font-weight:600;margin:0 .4em 0 0}
 .dps .dps-muted{opacity:.72}
 .dps .dps-desc{margin:.3em 0 .45em}
@@ -60,7 +62,8 @@ padding:0 .55em;margin-right:.3em;font-size:.85em;white-space:nowrap}
 .dps .dps-links a{margin-right:.9em}
 .dps table{border-collapse:collapse;margin:.3em 0;background:transparent;color:inherit}
 .dps th,.dps td{border-bottom:1px solid var(--dps-line);padding:.2em .6em;text-align:left;
-vertical-align:middle;background:transparent;color:inherit}
+vertical-align:middle;background:transparent;color:inherit;white-space:nowrap}
+.dps td.dps-wide{white-space:normal;min-width:14em;max-width:26em}
 .dps th{font-weight:600}
 .dps td.dps-n,.dps th.dps-n{text-align:right;font-variant-numeric:tabular-nums}
 .dps tbody tr:nth-child(odd){background:rgba(128,128,128,.07)}
@@ -185,16 +188,21 @@ def table(
     rows: Iterable[Sequence[str]],
     *,
     numeric: Iterable[int] = (),
+    wide: Iterable[int] = (),
     more: str = "",
 ) -> str:
     """A table of already-escaped cells; ``numeric`` columns align right.
 
+    Cells do not wrap, except in the ``wide`` columns (descriptions).
+
     ``more`` (escaped here) is a last row spanning the table, such as "5,395 more".
     """
-    right = set(numeric)
+    right, wrapping = set(numeric), set(wide)
 
     def cell(tag: str, index: int, content: str) -> str:
         css = ' class="dps-n"' if index in right else ""
+        if tag == "td" and index in wrapping:
+            css = ' class="dps-wide"'
         return f"<{tag}{css}>{content}</{tag}>"
 
     head = "".join(cell("th", i, text(h)) for i, h in enumerate(headers))

@@ -33,6 +33,7 @@ __all__ = ["catalog_html", "comparison_html", "crawl_html", "items_table", "page
 HEAD_ROWS: Final = 10
 """Rows a collection shows, like a data frame's head."""
 CELL_CHARS: Final = 90
+GRIDS_SHOWN: Final = 6
 
 # -- rows of a head table, one function per kind ------------------------------------------
 
@@ -75,14 +76,16 @@ def _search_row(r: Any, now: datetime | None) -> list[str]:
     ]
 
 
-_KINDS: Final[dict[str, tuple[tuple[str, ...], Any, tuple[int, ...], str]]] = {
-    "Package": (PACKAGE_HEADERS, _package_row, (2, 3), "package"),
-    "Grid": (("Grid", "Packages", "Description"), _grid_row, (1,), "grid"),
-    "Category": (("Category", "Slug", "Description"), _category_row, (), "category"),
+_KINDS: Final[dict[str, tuple[tuple[str, ...], Any, tuple[int, ...], int, str]]] = {
+    # kind: (headers, row function, numeric columns, the wrapping column, a row's noun)
+    "Package": (PACKAGE_HEADERS, _package_row, (2, 3), -1, "package"),
+    "Grid": (("Grid", "Packages", "Description"), _grid_row, (1,), 2, "grid"),
+    "Category": (("Category", "Slug", "Description"), _category_row, (), 2, "category"),
     "SearchResult": (
         ("Result", "Type", "Category", "Stars", "Last commit", "Description"),
         _search_row,
         (3,),
+        5,
         "result",
     ),
 }
@@ -105,10 +108,11 @@ def items_table(
     if kind not in _KINDS:
         rows = "".join(f"<li>{text(shorten(repr(item), 200))}</li>" for item in items[:limit])
         return wrap(f"{heading}<ul>{rows}</ul>" if items else heading, fallback)
-    headers, row, numeric, word = _KINDS[kind]
+    headers, row, numeric, wide, word = _KINDS[kind]
     rest = len(items) - limit
     more = f"\u2026 {count(rest, word)} more" if rest > 0 else ""
-    body = table(headers, (row(item, now) for item in items[:limit]), numeric=numeric, more=more)
+    rows = (row(item, now) for item in items[:limit])
+    body = table(headers, rows, numeric=numeric, wide=(wide,), more=more)
     return wrap(heading + body, fallback)
 
 
@@ -142,7 +146,7 @@ def crawl_html(state: Any, url: str, name: str) -> str:
             facts.append(("Count changed", f"{number(before)} \u2192 {number(after)}"))
     body = "".join(f"<dt>{text(k)}</dt><dd>{v}</dd>" for k, v in facts)
     return wrap(
-        f'<div class="dps-card"><div><span class="dps-title">{text(name)}</span>'
+        f'<div class="dps-card dps-one"><div><span class="dps-title">{text(name)}</span>'
         f"{link(url, url)}</div><dl>{body}</dl></div>",
         f"<{name} {url}>",
     )
@@ -199,8 +203,9 @@ def catalog_html(catalog: Any, *, top: int = HEAD_ROWS, now: datetime | None = N
         f"({text(age(catalog.fetched_at, now))})</div>"
     )
     return wrap(
-        f'<div class="dps-card">{header}{_health(catalog, now)}'
-        f"{_top_packages(catalog, top, now)}{_largest_grids(catalog, top)}</div>",
+        f'<div class="dps-card">{header}<div class="dps-cols">'
+        f"<div>{_health(catalog, now)}</div><div>{_largest_grids(catalog, GRIDS_SHOWN)}</div>"
+        f"</div>{_top_packages(catalog, top, now)}</div>",
         repr(catalog),
     )
 
@@ -245,5 +250,5 @@ def comparison_html(comparison: Any, *, now: datetime | None = None) -> str:
         f'<div class="dps-desc">{text(shorten(grid.description, 280))}</div>'
     )
     rows = (_comparison_row(row, now) for row in comparison.rows)
-    body = table(COMPARISON_HEADERS, rows, numeric=(5, 6, 7))
+    body = table(COMPARISON_HEADERS, rows, numeric=(5, 6, 7), wide=(0,))
     return wrap(f'<div class="dps-card">{header}{body}</div>', f"<Comparison {grid.slug}>")
