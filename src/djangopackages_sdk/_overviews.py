@@ -106,8 +106,8 @@ def items_table(
     kind = type(items[0]).__name__ if items else ""
     heading = f"<div><strong>{text(title)}</strong></div>" if title else ""
     if kind not in _KINDS:
-        rows = "".join(f"<li>{text(shorten(repr(item), 200))}</li>" for item in items[:limit])
-        return wrap(f"{heading}<ul>{rows}</ul>" if items else heading, fallback)
+        listed = "".join(f"<li>{text(shorten(repr(item), 200))}</li>" for item in items[:limit])
+        return wrap(f"{heading}<ul>{listed}</ul>" if items else heading, fallback)
     headers, row, numeric, wide, word = _KINDS[kind]
     rest = len(items) - limit
     more = f"\u2026 {count(rest, word)} more" if rest > 0 else ""
