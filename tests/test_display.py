@@ -433,6 +433,7 @@ def test_comparison_shows_the_grid_page_with_sparklines() -> None:
         assert row.title in seen.text
         assert f"{row.stars:,}" in seen.text
     assert f"sorted by {comparison.sort}" in seen.text
+    assert repr(comparison) == f"<Comparison authentication: 2 packages by {comparison.sort}>"
     stale = attrs.evolve(comparison.rows[0], stale=True, documentation_url=None, category=None)
     again = attrs.evolve(comparison, rows=(stale,))
     text = check(comparison_html(again, now=NOW)).text

@@ -148,6 +148,9 @@ class Comparison:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def __repr__(self) -> str:
+        return f"<Comparison {self.grid.slug}: {len(self.rows)} packages by {self.sort}>"
+
     def _repr_html_(self) -> str:
         return comparison_html(self)
 
