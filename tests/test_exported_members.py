@@ -22,11 +22,14 @@ INTERNAL = {
 # (the engine, the registry, the models' derived facts), none of it meant for users.
 ENGINE = {
     "_accessors",
+    "_cards",
+    "_overviews",
     "_codegen",
     "_config",
     "_crawl",
     "_guard",
     "_health",
+    "_html",
     "_identity",
     "_operations",
     "_protocol",

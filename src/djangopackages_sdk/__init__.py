@@ -31,6 +31,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._links import DEFAULT_BASE_URL
+from ._lists import ResourceList, SearchResults
 from ._models import Category, CollectionName, Grid, Link, Package, Resource, SearchResult
 from ._pages import Checkpoint, Page
 from ._sync import Client, Collection, PageIterator
@@ -69,9 +70,11 @@ __all__ = [
     "PayloadError",
     "RateLimitedError",
     "Resource",
+    "ResourceList",
     "ResponseTooLargeError",
     "RetryEvent",
     "SearchResult",
+    "SearchResults",
     "SkippedRows",
     "TransportError",
     "__version__",

@@ -10,17 +10,24 @@ from ._crawl import Crawl, OnError
 from ._exceptions import SkippedRows
 from ._models import CollectionName, ResourceT
 from ._operations import Operations
+from ._overviews import crawl_html
 from ._pages import Checkpoint
 
 __all__ = ["CollectionBase", "CrawlState"]
 
 
 class CrawlState(Generic[ResourceT]):
-    """What both page iterators report about their most recent crawl."""
+    """What both page iterators report about their most recent crawl.
+
+    In a notebook an iterator shows what its latest crawl has read so far, from
+    these properties alone: displaying it never makes a request.
+    """
 
     def __init__(self, start: Callable[[], Crawl[Any]]) -> None:
         self._start: Callable[[], Crawl[Any]] = start
         self._crawl: Crawl[ResourceT] | None = None
+        # A first, unused crawl checks the arguments now and names the listing.
+        self._url = start().url
 
     def _new_crawl(self) -> Crawl[ResourceT]:
         self._crawl = self._start()
@@ -50,6 +57,14 @@ class CrawlState(Generic[ResourceT]):
     def requests(self) -> int:
         """List requests the crawl has made so far."""
         return self._crawl.requests if self._crawl else 0
+
+    def __repr__(self) -> str:
+        point = self.checkpoint
+        read = f"{point.seen} rows read" if point else "not started"
+        return f"<{type(self).__name__} {self._url}: {read}>"
+
+    def _repr_html_(self) -> str:
+        return crawl_html(self, self._url, type(self).__name__)
 
 
 class CollectionBase(Generic[ResourceT]):
@@ -88,8 +103,7 @@ class CollectionBase(Generic[ResourceT]):
                 limit=limit,
             )
 
-        start()  # check the arguments now, not at first iteration
-        return start
+        return start  # the iterator's first call checks the arguments
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._base.root.collection_url(self.collection)}>"

@@ -33,7 +33,8 @@ from ._config import (
 from ._crawl import Crawl, OnError
 from ._exceptions import DjangoPackagesError
 from ._links import DEFAULT_BASE_URL
-from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
+from ._lists import SearchResults
+from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
 from ._operations import Operations
 from ._pages import Checkpoint, Page
 from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
@@ -223,8 +224,8 @@ class AsyncClient(Operations):
 
     async def search(
         self, query: str, *, max_retries: int | None = None, deadline: float | None = None
-    ) -> list[SearchResult]:
-        """At most 20 packages and grids matching ``query``, best first."""
+    ) -> SearchResults:
+        """At most 20 packages and grids matching ``query``, best first (a list)."""
         return await self._run(self._search_op(query, CallOptions.make(max_retries, deadline)))
 
     async def resolve(

@@ -18,7 +18,9 @@ from ._compare import Comparison, compare_in
 from ._convert import get_converter
 from ._exceptions import PayloadError
 from ._links import ApiRoot
+from ._lists import ResourceList
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
+from ._overviews import catalog_html
 from ._registry import BY_COLLECTION, BY_KIND, KINDS, as_id, kind_of
 from ._tables import catalog_frame
 
@@ -41,13 +43,14 @@ class Catalog:
 
     Build one with ``Client.catalog()`` (or ``AsyncClient.catalog()``); save it
     with `save` and read it back, offline, with `load`. Lookups never
-    touch the network.
+    touch the network. The collections are `ResourceList` tuples: in a notebook
+    they show a head table, and the catalogue itself a summary.
     """
 
     base_url: str
-    packages: tuple[Package, ...]
-    grids: tuple[Grid, ...]
-    categories: tuple[Category, ...]
+    packages: ResourceList[Package] = attrs.field(converter=ResourceList[Package])
+    grids: ResourceList[Grid] = attrs.field(converter=ResourceList[Grid])
+    categories: ResourceList[Category] = attrs.field(converter=ResourceList[Category])
     fetched_at: datetime = attrs.field(factory=lambda: datetime.now(UTC))
     _by_url: dict[str, Package | Grid | Category] = attrs.field(init=False, repr=False)
     _by_slug: dict[tuple[str, str], Package | Grid | Category] = attrs.field(init=False, repr=False)
@@ -97,6 +100,9 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self.packages) + len(self.grids) + len(self.categories)
+
+    def _repr_html_(self) -> str:
+        return catalog_html(self)
 
     # -- lookups -----------------------------------------------------------------------
     def resolve(self, link: Link[ResourceT]) -> ResourceT:

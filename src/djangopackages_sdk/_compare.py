@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import attrs
 
 from ._models import Grid, Link, Package
+from ._overviews import comparison_html
 from ._tables import Column, Library, build
 
 if TYPE_CHECKING:
@@ -146,6 +147,12 @@ class Comparison:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def __repr__(self) -> str:
+        return f"<Comparison {self.grid.slug}: {len(self.rows)} packages by {self.sort}>"
+
+    def _repr_html_(self) -> str:
+        return comparison_html(self)
 
     def to_pandas(self) -> pandas.DataFrame:
         """The rows as a pandas ``DataFrame`` (columns in ``docs/tables.md``)."""

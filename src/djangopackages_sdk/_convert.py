@@ -26,6 +26,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from ._codegen import compile_fast, is_link, is_link_tuple, is_optional, is_tuple
 from ._exceptions import PayloadError
 from ._links import parse_resource_link
+from ._lists import ResourceList, SearchResults
 from ._models import Category, Grid, Link, Package, SearchResult
 from ._registry import COLLECTIONS, collection_of
 
@@ -182,6 +183,7 @@ class Converter:
         conv.register_unstructure_hook_func(is_link, _unstructure_link)
         conv.register_structure_hook_func(is_link_tuple, self._structure_link_tuple)
         conv.register_unstructure_hook_func(is_tuple, _unstructure_tuple(conv))
+        conv.register_unstructure_hook_func(_is_model_list, _unstructure_tuple(conv))
         for model in MODELS:
             detailed = make_dict_structure_fn(model, conv, _cattrs_forbid_extra_keys=self.strict)
             conv.register_structure_hook(model, self._model_hook(model, detailed))
@@ -375,6 +377,11 @@ def _unstructure_tuple(conv: cattrs.Converter) -> Callable[[tuple[Any, ...]], li
         return [conv.unstructure(item) for item in value]
 
     return hook
+
+
+def _is_model_list(tp: Any) -> bool:
+    """`ResourceList` and `SearchResults`: unstructured as JSON arrays, like tuples."""
+    return isinstance(tp, type) and issubclass(tp, ResourceList | SearchResults)
 
 
 def _first_failure(exc: BaseException, path: str) -> tuple[str, str]:

@@ -14,7 +14,9 @@ from typing import Generic, Literal, TypeVar, get_args
 
 import attrs
 
+from ._cards import category_card, grid_card, package_card, search_result_card
 from ._health import commits_by_week, is_stale, pypi_name, recent_commits, site_root_of
+from ._html import brief_repr
 
 __all__ = [
     "Category",
@@ -59,9 +61,12 @@ class Link(Generic[ResourceT]):
         return f"Link({self.url!r})"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Category:
-    """A category of packages (App, Framework, Other, ...)."""
+    """A category of packages (App, Framework, Other, ...).
+
+    Its ``repr`` is short (id, slug and title); in a notebook it shows as a card.
+    """
 
     id: int
     title: str
@@ -72,10 +77,20 @@ class Category:
     created: datetime
     modified: datetime
 
+    def __repr__(self) -> str:
+        return brief_repr("Category", ("id", self.id), ("slug", self.slug), ("title", self.title))
 
-@attrs.frozen
+    def _repr_html_(self) -> str:
+        return category_card(self)
+
+
+@attrs.frozen(repr=False)
 class Grid:
-    """A comparison grid: a titled set of packages that solve the same problem."""
+    """A comparison grid: a titled set of packages that solve the same problem.
+
+    Its ``repr`` is short (id, slug, title, how many packages); in a notebook it
+    shows as a card. ``Catalog.compare(grid)`` shows its packages side by side.
+    """
 
     id: int
     title: str
@@ -97,13 +112,27 @@ class Grid:
         source = self.packages[0].url if self.packages else None
         return f"{site_root_of(source)}grids/g/{self.slug}/"
 
+    def __repr__(self) -> str:
+        return brief_repr(
+            "Grid",
+            ("id", self.id),
+            ("slug", self.slug),
+            ("title", self.title),
+            ("packages", _Count(len(self.packages), "links")),
+        )
 
-@attrs.frozen
+    def _repr_html_(self) -> str:
+        return grid_card(self)
+
+
+@attrs.frozen(repr=False)
 class Package:
     """A Django package with its repository and PyPI metadata.
 
     ``last_updated`` is the time of the last commit; ``repo_watchers`` counts
     GitHub stars; ``commits_over_52`` holds weekly commit counts, oldest first.
+    Its ``repr`` is short (id, slug, title, version, stars; at most about 200
+    characters); in a notebook it shows as a card with a commit sparkline.
     """
 
     category: Link[Category]
@@ -170,8 +199,22 @@ class Package:
         """
         return is_stale(self.last_updated, now, days)
 
+    def __repr__(self) -> str:
+        return brief_repr(
+            "Package",
+            ("id", self.id),
+            ("slug", self.slug),
+            ("title", self.title),
+            ("pypi_version", self.pypi_version),
+            ("repo_watchers", self.repo_watchers),
+            limit=40,
+        )
 
-@attrs.frozen
+    def _repr_html_(self) -> str:
+        return package_card(self)
+
+
+@attrs.frozen(repr=False)
 class SearchResult:
     """One hit of ``/search/``: a package or a grid.
 
@@ -206,6 +249,30 @@ class SearchResult:
     def participant_logins(self) -> tuple[str, ...]:
         """``participants`` split on commas (empty for grids and unknown authors)."""
         return tuple(login for login in self.participants.split(",") if login)
+
+    def __repr__(self) -> str:
+        return brief_repr(
+            "SearchResult",
+            ("item_type", self.item_type),
+            ("slug", self.slug),
+            ("title", self.title),
+            ("repo_watchers", self.repo_watchers),
+        )
+
+    def _repr_html_(self) -> str:
+        return search_result_card(self)
+
+
+class _Count:
+    """Shows as ``<12 links>`` inside a short repr."""
+
+    __slots__ = ("n", "word")
+
+    def __init__(self, n: int, word: str) -> None:
+        self.n, self.word = n, word
+
+    def __repr__(self) -> str:
+        return f"<{self.n} {self.word}>"
 
 
 Resource = Package | Grid | Category

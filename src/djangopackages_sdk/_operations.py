@@ -27,6 +27,7 @@ from ._crawl import Crawl, OnError
 from ._exceptions import DjangoPackagesError, NotFoundError, PayloadError
 from ._identity import IdentityMap
 from ._links import ApiRoot
+from ._lists import SearchResults
 from ._models import (
     Category,
     CollectionName,
@@ -222,7 +223,7 @@ class Operations:
         (item,) = yield from self._load_many([url], options)
         return item
 
-    def _search_op(self, query: str, options: CallOptions) -> Flow[list[SearchResult]]:
+    def _search_op(self, query: str, options: CallOptions) -> Flow[SearchResults]:
         if not isinstance(query, str):
             raise TypeError("search takes a str query")
         url = f"{self.root.url}search/?q={quote(query, safe='')}"
@@ -230,9 +231,9 @@ class Operations:
         if type(data) is not list:
             raise PayloadError(url, "search must answer a JSON array", path="$")
         structure = self.converter.structure
-        return [
+        return SearchResults(
             structure(item, SearchResult, url=url, path=f"$[{i}]") for i, item in enumerate(data)
-        ]
+        )
 
     def _resolve_op(self, link: Link[ResourceT], options: CallOptions) -> Flow[ResourceT]:
         if not isinstance(link, Link):

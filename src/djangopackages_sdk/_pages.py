@@ -8,6 +8,7 @@ from typing import Any, Generic
 import attrs
 
 from ._models import ResourceT
+from ._overviews import page_html
 
 __all__ = ["Checkpoint", "Page"]
 
@@ -46,12 +47,13 @@ class Checkpoint:
             raise ValueError(f"not a crawl checkpoint: {data!r}") from exc
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Page(Generic[ResourceT]):
     """One page of a listing, as handed out by ``list(...).pages()``.
 
     ``items`` holds the rows not seen before in this crawl; ``count`` is the
-    collection's size as the server reported it with this page.
+    collection's size as the server reported it with this page. Its ``repr`` is
+    short; in a notebook it shows its rows' head as a table.
     """
 
     items: tuple[ResourceT, ...]
@@ -64,3 +66,14 @@ class Page(Generic[ResourceT]):
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def __repr__(self) -> str:
+        slugs = ", ".join(getattr(item, "slug", "?") for item in self.items[:3])
+        more = ", ..." if len(self.items) > 3 else ""
+        return (
+            f"<Page offset={self.offset} count={self.count}: "
+            f"{len(self.items)} items{': ' + slugs + more if self.items else ''}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return page_html(self)
