@@ -31,6 +31,8 @@ LAYER_OF_MODULE = {
     "_convert": WIRE,
     "_pages": WIRE,
     "_catalog": WIRE,
+    "_diff": WIRE,
+    "_diff_json": WIRE,
     "_config": ENGINE,
     "_protocol": ENGINE,
     "_request": ENGINE,

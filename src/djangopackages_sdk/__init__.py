@@ -13,6 +13,7 @@ from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
 from ._catalog import Catalog
 from ._config import RetryEvent, default_user_agent
 from ._contract import ContractReport, Finding, acheck_contract, check_contract
+from ._diff import CatalogDiff, Change, ChangeKind, MembershipChange
 from ._exceptions import (
     BaseURLError,
     DeadlineExceededError,
@@ -42,7 +43,10 @@ __all__ = [
     "AsyncPageIterator",
     "BaseURLError",
     "Catalog",
+    "CatalogDiff",
     "Category",
+    "Change",
+    "ChangeKind",
     "Checkpoint",
     "Client",
     "Collection",
@@ -56,6 +60,7 @@ __all__ = [
     "HTTPStatusError",
     "IncompleteCrawlError",
     "Link",
+    "MembershipChange",
     "NotFoundError",
     "NotJSONError",
     "Package",

@@ -15,6 +15,7 @@ from typing import IO, Any, Final
 import attrs
 
 from ._convert import get_converter
+from ._diff import CatalogDiff, diff_catalogs
 from ._exceptions import PayloadError
 from ._links import ApiRoot
 from ._models import Category, Grid, Link, Package, ResourceT
@@ -149,6 +150,18 @@ class Catalog:
         if not isinstance(found, model):
             raise KeyError(f"no {model.__name__} {key!r} in this catalogue")
         return found
+
+    # -- changes ---------------------------------------------------------------------
+    def diff(self, newer: Catalog) -> CatalogDiff:
+        """What changed from this catalogue to ``newer``: rows added, removed, changed.
+
+        Rows match by collection and id; links compare by the id they point at
+        (never by host), datetimes by instant. See
+        [`CatalogDiff`][djangopackages_sdk.CatalogDiff].
+        """
+        if not isinstance(newer, Catalog):
+            raise TypeError(f"newer must be a Catalog, not {type(newer).__name__}")
+        return diff_catalogs(self, newer)
 
     # -- files ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
