@@ -27,6 +27,7 @@ ENGINE = {
     "_config",
     "_crawl",
     "_diff_json",
+    "_files",
     "_guard",
     "_health",
     "_identity",

@@ -30,6 +30,7 @@ LAYER_OF_MODULE = {
     "_codegen": WIRE,
     "_convert": WIRE,
     "_pages": WIRE,
+    "_files": WIRE,
     "_catalog": WIRE,
     "_diff": WIRE,
     "_diff_json": WIRE,
