@@ -36,8 +36,8 @@ KINDS: Final[tuple[str, ...]] = get_args(ChangeKind)
 
 Row = Package | Grid | Category
 
-# How each field is compared and kept: "link", "links", "datetime", "datetime?",
-# or "plain" (with the JSON types its values may take, checked by from_dict).
+# The shape of each model field, by its annotation: a link or a tuple of links is
+# kept as ids; every shape says which JSON values `from_dict` accepts for it.
 _SHAPES: Final[dict[str, str]] = {
     "Link[Category]": "link",
     "tuple[Link[Grid], ...]": "links",
