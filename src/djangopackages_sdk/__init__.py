@@ -10,6 +10,7 @@ with Client() as dp:
 """
 
 from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
+from ._audit import AuditEntry, audit
 from ._catalog import Catalog
 from ._config import RetryEvent, default_user_agent
 from ._contract import ContractReport, Finding, acheck_contract, check_contract
@@ -29,6 +30,7 @@ from ._exceptions import (
     SkippedRows,
     TransportError,
 )
+from ._history import History
 from ._links import DEFAULT_BASE_URL
 from ._models import Category, CollectionName, Grid, Link, Package, Resource, SearchResult
 from ._pages import Checkpoint, Page
@@ -40,6 +42,7 @@ __all__ = [
     "AsyncClient",
     "AsyncCollection",
     "AsyncPageIterator",
+    "AuditEntry",
     "BaseURLError",
     "Catalog",
     "Category",
@@ -54,6 +57,7 @@ __all__ = [
     "ForeignURLError",
     "Grid",
     "HTTPStatusError",
+    "History",
     "IncompleteCrawlError",
     "Link",
     "NotFoundError",
@@ -72,6 +76,7 @@ __all__ = [
     "TransportError",
     "__version__",
     "acheck_contract",
+    "audit",
     "check_contract",
     "default_user_agent",
 ]
