@@ -14,6 +14,7 @@ from ._audit import AuditEntry, audit
 from ._catalog import Catalog
 from ._config import RetryEvent, default_user_agent
 from ._contract import ContractReport, Finding, acheck_contract, check_contract
+from ._diff import CatalogDiff, Change, ChangeKind, MembershipChange
 from ._exceptions import (
     BaseURLError,
     DeadlineExceededError,
@@ -45,7 +46,10 @@ __all__ = [
     "AuditEntry",
     "BaseURLError",
     "Catalog",
+    "CatalogDiff",
     "Category",
+    "Change",
+    "ChangeKind",
     "Checkpoint",
     "Client",
     "Collection",
@@ -60,6 +64,7 @@ __all__ = [
     "History",
     "IncompleteCrawlError",
     "Link",
+    "MembershipChange",
     "NotFoundError",
     "NotJSONError",
     "Package",
