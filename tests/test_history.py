@@ -125,6 +125,8 @@ def test_at_defaults_to_fetched_at_and_must_move_forward(tmp_path: Path) -> None
             history.record(_catalog(T0 - timedelta(days=1)))
         with pytest.raises(ValueError, match="at must be timezone-aware"):
             history.record(_catalog(), at=datetime(2030, 1, 1))
+        with pytest.raises(ValueError, match=r"at \(by default the catalogue's fetched_at\)"):
+            history.record(_catalog(datetime(2030, 1, 1)))
         with pytest.raises(TypeError, match="at must be a datetime, not str"):
             history.record(_catalog(), at="2030-01-01")  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="catalog must be a Catalog, not list"):

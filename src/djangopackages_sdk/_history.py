@@ -84,7 +84,8 @@ class History:
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a str or a Path, not {type(path).__name__}")
-        self.path = os.fspath(path)
+        self.path: str = os.fspath(path)
+        """The file's path, as given."""
         self._conn: sqlite3.Connection | None = connect(self.path, timeout)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -127,7 +128,11 @@ class History:
         """
         if not isinstance(catalog, Catalog):
             raise TypeError(f"catalog must be a Catalog, not {type(catalog).__name__}")
-        when = check_time(catalog.fetched_at if at is None else at, "at")
+        when = (
+            check_time(catalog.fetched_at, "at (by default the catalogue's fetched_at)")
+            if at is None
+            else check_time(at, "at")
+        )
         moment = stamp(when)
         rows, counts, orders = rows_of(catalog)
         conn = self._db
