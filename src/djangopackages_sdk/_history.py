@@ -67,7 +67,6 @@ __all__ = ["History"]
 
 _END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
 _PACKAGE_FIELDS: Final = tuple(field.name for field in attrs.fields(Package))
-_Row = tuple[str, int, str, str]  # collection, id, slug, data
 
 
 class History:
