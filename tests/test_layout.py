@@ -53,6 +53,9 @@ LAYER_OF_MODULE = {
     "_sync": ENGINE,
     "_async": ENGINE,
     "_contract": USES,
+    "_history": USES,
+    "_history_store": USES,
+    "_audit": USES,
     "testing": USES,
     "__init__": USES,
 }

@@ -10,6 +10,7 @@ with Client() as dp:
 """
 
 from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
+from ._audit import AuditEntry, audit
 from ._catalog import Catalog
 from ._compare import Comparison, ComparisonRow
 from ._config import RetryEvent, default_user_agent
@@ -31,6 +32,7 @@ from ._exceptions import (
     SkippedRows,
     TransportError,
 )
+from ._history import History
 from ._links import DEFAULT_BASE_URL
 from ._lists import ResourceList, SearchResults
 from ._models import Category, CollectionName, Grid, Link, Package, Resource, SearchResult
@@ -44,6 +46,7 @@ __all__ = [
     "AsyncClient",
     "AsyncCollection",
     "AsyncPageIterator",
+    "AuditEntry",
     "BaseURLError",
     "Catalog",
     "CatalogDiff",
@@ -63,6 +66,7 @@ __all__ = [
     "ForeignURLError",
     "Grid",
     "HTTPStatusError",
+    "History",
     "IncompleteCrawlError",
     "Link",
     "MembershipChange",
@@ -84,6 +88,7 @@ __all__ = [
     "TransportError",
     "__version__",
     "acheck_contract",
+    "audit",
     "check_contract",
     "default_user_agent",
     "to_pandas",
