@@ -32,7 +32,7 @@ from ._crawl import Crawl, OnError
 from ._exceptions import DjangoPackagesError
 from ._links import DEFAULT_BASE_URL
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
-from ._operations import Operations
+from ._operations import OnPage, Operations
 from ._pages import Checkpoint, Page
 from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
 from ._request import BodyReader, request_flow, settle
@@ -248,10 +248,15 @@ class AsyncClient(Operations):
         )
 
     async def catalog(
-        self, *, max_retries: int | None = None, deadline: float | None = None
+        self,
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        on_page: OnPage | None = None,
     ) -> Catalog:
-        """Every package, grid and category, read concurrently, linked offline."""
-        return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
+        """Every package, grid and category, read concurrently, linked offline.
+        ``on_page(collection, page)`` sees each page as it arrives (progress bars)."""
+        return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline), on_page))
 
     async def aclose(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the

@@ -34,7 +34,7 @@ from ._exceptions import DjangoPackagesError
 from ._guard import Attempt, Call, SharedCalls, install, running
 from ._links import DEFAULT_BASE_URL
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
-from ._operations import Operations
+from ._operations import OnPage, Operations
 from ._pages import Checkpoint, Page
 from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
 from ._request import BodyReader, request_flow, settle
@@ -258,9 +258,16 @@ class Client(Operations):
         """The resources behind several links, in the same order, fetched in the cheapest plan."""
         return self._run(self._resolve_many_op(links, CallOptions.make(max_retries, deadline)))
 
-    def catalog(self, *, max_retries: int | None = None, deadline: float | None = None) -> Catalog:
-        """Every package, grid and category, read concurrently, linked offline."""
-        return self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
+    def catalog(
+        self,
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        on_page: OnPage | None = None,
+    ) -> Catalog:
+        """Every package, grid and category, read concurrently, linked offline.
+        ``on_page(collection, page)`` sees each page as it arrives (progress bars)."""
+        return self._run(self._catalog_op(CallOptions.make(max_retries, deadline), on_page))
 
     def close(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the

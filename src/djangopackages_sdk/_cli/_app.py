@@ -1,0 +1,103 @@
+"""The commands and their options (click). Each command is a few lines handing its
+arguments to `_commands`; this module imports click and nothing heavier, so that
+``--version`` and ``--help`` start fast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .._version import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PROG = "djangopackages"
+ENV_BASE_URL = "DJANGOPACKAGES_BASE_URL"
+"""The environment variable that sets ``--base-url``."""
+
+
+def common(command: F) -> F:
+    """The options every command takes: ``--base-url`` and ``--json``."""
+    command = click.option(
+        "--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout."
+    )(command)
+    return click.option(
+        "--base-url",
+        envvar=ENV_BASE_URL,
+        show_envvar=True,
+        metavar="URL",
+        help="The API root [default: https://djangopackages.org/api/v4/].",
+    )(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__, "--version", "-V", prog_name=PROG, message="%(prog)s %(version)s"
+)
+def cli() -> None:
+    """Django Packages (djangopackages.org) from the command line.
+
+    Formatted output on a terminal; plain text when piped or with NO_COLOR set;
+    --json for scripts. Exit status: 0 done, 1 an API, network or file error (or
+    a stale dependency for audit), 2 a usage error, 130 interrupted (Ctrl-C).
+    """
+
+
+@cli.command()
+@click.argument("key", metavar="SLUG_OR_ID")
+@common
+def package(key: str, base_url: str | None, as_json: bool) -> None:
+    """A package's card: version, stars, forks, last commit, category, grids, links."""
+    from ._commands import package_card
+
+    package_card(key, base_url=base_url, as_json=as_json)
+
+
+@cli.command()
+@click.argument("query")
+@common
+def search(query: str, base_url: str | None, as_json: bool) -> None:
+    """Packages and grids matching QUERY, best first (the API's order)."""
+    from ._commands import search_hits
+
+    search_hits(query, base_url=base_url, as_json=as_json)
+
+
+_NEW_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
+_OLD_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+
+
+@cli.command()
+@click.argument("path", type=_NEW_FILE)
+@common
+def snapshot(path: Path, base_url: str | None, as_json: bool) -> None:
+    """Save the whole catalogue to PATH (.jsonl, or .jsonl.gz compressed).
+
+    A progress bar shows on stderr when it is a terminal (and NO_COLOR is unset).
+    """
+    from ._commands import save_snapshot
+
+    save_snapshot(path, base_url=base_url, as_json=as_json)
+
+
+def execute(argv: list[str]) -> int:
+    """Run the command line on ``argv``; return the exit status. Every error is one line
+    on stderr: usage errors exit 2, Ctrl-C exits 130 (the commands map the SDK's
+    errors to 1 themselves)."""
+    try:
+        code = cli.main(argv, prog_name=PROG, standalone_mode=False)
+    except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        click.echo(f"{PROG}: interrupted", err=True)
+        return 130
+    except click.UsageError as error:
+        where = error.ctx.command_path if error.ctx is not None else PROG
+        message = error.format_message().replace("\n", " ")
+        click.echo(f"{PROG}: usage error: {message} (see '{where} --help')", err=True)
+        return error.exit_code
+    except click.ClickException as error:
+        click.echo(f"{PROG}: {error.format_message()}", err=True)
+        return error.exit_code
+    return code if isinstance(code, int) else 0
