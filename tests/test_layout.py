@@ -31,6 +31,8 @@ LAYER_OF_MODULE = {
     "_convert": WIRE,
     "_pages": WIRE,
     "_catalog": WIRE,
+    "_tables": WIRE,
+    "_compare": WIRE,
     "_config": ENGINE,
     "_protocol": ENGINE,
     "_request": ENGINE,

@@ -23,6 +23,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
     from ._catalog import Catalog
+    from ._compare import Comparison, ComparisonRow
     from ._config import RetryEvent, default_user_agent
     from ._contract import ContractReport, Finding, acheck_contract, check_contract
     from ._exceptions import (
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from ._models import Category, CollectionName, Grid, Link, Package, Resource, SearchResult
     from ._pages import Checkpoint, Page
     from ._sync import Client, Collection, PageIterator
+    from ._tables import to_pandas, to_polars
 
 # Where each public name lives: the one table to extend with a new name (along with
 # the ``TYPE_CHECKING`` imports above and ``__all__``; tests check all three agree).
@@ -86,6 +88,10 @@ _LAZY: dict[str, str] = {
     "Client": "._sync",
     "Collection": "._sync",
     "PageIterator": "._sync",
+    "Comparison": "._compare",
+    "ComparisonRow": "._compare",
+    "to_pandas": "._tables",
+    "to_polars": "._tables",
 }
 
 __all__ = [
@@ -100,6 +106,8 @@ __all__ = [
     "Client",
     "Collection",
     "CollectionName",
+    "Comparison",
+    "ComparisonRow",
     "ContractReport",
     "DeadlineExceededError",
     "DjangoPackagesError",
@@ -127,6 +135,8 @@ __all__ = [
     "acheck_contract",
     "check_contract",
     "default_user_agent",
+    "to_pandas",
+    "to_polars",
 ]
 
 if not TYPE_CHECKING:  # type checkers read the imports above, and reject unknown names

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
@@ -18,6 +19,7 @@ import httpx
 
 from ._accessors import CollectionBase, CrawlState
 from ._catalog import Catalog
+from ._compare import Comparison
 from ._config import (
     DEFAULT_ATTEMPT_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
@@ -257,6 +259,20 @@ class AsyncClient(Operations):
         """Every package, grid and category, read concurrently, linked offline.
         ``on_page(collection, page)`` sees each page as it arrives (progress bars)."""
         return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline), on_page))
+
+    async def compare(
+        self,
+        grid: Grid | Link[Grid] | int | str,
+        *,
+        sort: str = "repo_watchers",
+        now: datetime | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> Comparison:
+        """A grid's packages side by side, as ``Catalog.compare`` (three rounds of requests)."""
+        return await self._run(
+            self._compare_op(grid, sort, now, CallOptions.make(max_retries, deadline))
+        )
 
     async def aclose(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the

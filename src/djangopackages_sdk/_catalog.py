@@ -10,15 +10,21 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ._compare import Comparison, compare_in
 from ._convert import get_converter
 from ._exceptions import PayloadError
 from ._links import ApiRoot
 from ._models import Category, Grid, Link, Package, ResourceT
 from ._registry import BY_COLLECTION, BY_KIND, KINDS, as_id, kind_of
+from ._tables import catalog_frame
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
 
 __all__ = ["Catalog"]
 
@@ -149,6 +155,34 @@ class Catalog:
         if not isinstance(found, model):
             raise KeyError(f"no {model.__name__} {key!r} in this catalogue")
         return found
+
+    # -- tables and the grid comparison (in _tables.py and _compare.py) ----------------
+    def to_pandas(self, collection: str = "packages") -> pandas.DataFrame:
+        """One collection as a pandas ``DataFrame``, with related titles and counts.
+
+        ``collection`` is ``"packages"``, ``"grids"`` or ``"categories"``; the
+        columns are in the [tables page](tables.md).
+        """
+        return catalog_frame(self, collection, "pandas")
+
+    def to_polars(self, collection: str = "packages") -> polars.DataFrame:
+        """One collection as a polars ``DataFrame``: the columns of `to_pandas`."""
+        return catalog_frame(self, collection, "polars")  # type: ignore[no-any-return]
+
+    def compare(
+        self,
+        grid: Grid | Link[Grid] | int | str,
+        *,
+        sort: str = "repo_watchers",
+        now: datetime | None = None,
+    ) -> Comparison:
+        """The packages of ``grid`` (a model, link, id or slug) side by side, sorted.
+
+        ``sort`` names a column (see `Comparison`): counts and dates sort
+        descending, text ascending, unknown values last, ties by title. ``now``
+        (default: the current time) is the moment ``stale`` is judged at.
+        """
+        return compare_in(self, grid, sort, now)
 
     # -- files ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:

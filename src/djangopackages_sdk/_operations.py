@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Generator, Iterable
+from datetime import datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
 
 from ._catalog import Catalog
+from ._compare import Comparison, build_comparison, check_grid, check_sort
 from ._config import (
     CallOptions,
     Settings,
@@ -400,3 +402,23 @@ class Operations:
             [collect(crawl.run(), on_page=hook) for crawl, hook in zip(crawls, seen, strict=True)]
         )
         return Catalog(self.root.url, tuple(packages), tuple(grids), tuple(categories))
+
+    def _compare_op(
+        self, grid: object, sort: str, now: datetime | None, options: CallOptions
+    ) -> Flow[Comparison]:
+        # The grid (none for a model), its packages by resolve_many's plan, then the
+        # distinct categories in one round.
+        check_sort(sort)
+        key = check_grid(grid)
+        if isinstance(key, Link):
+            found: Grid = yield from self._resolve_op(key, options)
+        else:
+            found = (
+                key
+                if isinstance(key, Grid)
+                else (yield from self._get_op("grids", key, options, False))
+            )
+        packages = yield from self._resolve_many_op(found.packages, options)
+        categories = yield from self._resolve_many_op({p.category: None for p in packages}, options)
+        titles = {c.id: c.title for c in categories}
+        return build_comparison(found, packages, titles, sort, now)

@@ -12,6 +12,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
@@ -19,6 +20,7 @@ import httpx
 
 from ._accessors import CollectionBase, CrawlState
 from ._catalog import Catalog
+from ._compare import Comparison
 from ._config import (
     DEFAULT_ATTEMPT_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
@@ -268,6 +270,18 @@ class Client(Operations):
         """Every package, grid and category, read concurrently, linked offline.
         ``on_page(collection, page)`` sees each page as it arrives (progress bars)."""
         return self._run(self._catalog_op(CallOptions.make(max_retries, deadline), on_page))
+
+    def compare(
+        self,
+        grid: Grid | Link[Grid] | int | str,
+        *,
+        sort: str = "repo_watchers",
+        now: datetime | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> Comparison:
+        """A grid's packages side by side, as ``Catalog.compare`` (three rounds of requests)."""
+        return self._run(self._compare_op(grid, sort, now, CallOptions.make(max_retries, deadline)))
 
     def close(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the
