@@ -355,3 +355,67 @@ def test_a_lookup_key_that_is_not_int_or_str_is_a_type_error(
 ) -> None:
     with pytest.raises(TypeError, match=r"\bkey\b"):
         getattr(catalog, method)(key)
+
+
+# -- gzip -------------------------------------------------------------------------------------
+def test_save_to_a_gz_path_writes_gzip(catalog: Catalog, tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "catalog.jsonl.gz"
+    catalog.save(path)
+    assert path.read_bytes()[:2] == b"\x1f\x8b"  # not plain text
+    plain = tmp_path / "catalog.jsonl"
+    catalog.save(plain)
+    assert gzip.decompress(path.read_bytes()) == plain.read_bytes()
+    assert Catalog.load(path) == catalog
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_load_sniffs_gzip_whatever_the_name(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl.gz"
+    catalog.save(path)
+    renamed = path.rename(tmp_path / "catalog.data")
+    assert Catalog.load(renamed) == catalog
+
+
+def test_load_reads_plain_text_under_a_gz_name(catalog: Catalog, saved: Path) -> None:
+    """An older SDK wrote plain text to ``x.jsonl.gz``: such a file still loads."""
+    misnamed = saved.rename(saved.with_name("old.jsonl.gz"))
+    assert Catalog.load(misnamed) == catalog
+
+
+@pytest.mark.parametrize("cut", [5, 30, -12])
+def test_a_corrupt_gzip_file_is_a_payload_error(catalog: Catalog, tmp_path: Path, cut: int) -> None:
+    path = tmp_path / "catalog.jsonl.gz"
+    catalog.save(path)
+    path.write_bytes(path.read_bytes()[:cut])
+    error = _load_error(path)
+    assert "gzip" in error.message
+
+
+def test_a_damaged_gzip_body_is_a_payload_error(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl.gz"
+    catalog.save(path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    error = _load_error(path)
+    assert "gzip" in error.message or "line" in error.message
+
+
+def test_a_gz_save_that_fails_keeps_the_old_file(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "catalog.jsonl.gz"
+    catalog.save(path)
+    before = path.read_bytes()
+
+    def broken(self: Catalog, stream: IO[str]) -> None:
+        stream.write("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Catalog, "dump", broken)
+    with pytest.raises(OSError, match="disk full"):
+        catalog.save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.jsonl.gz"]

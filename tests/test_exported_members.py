@@ -17,6 +17,7 @@ INTERNAL = {
     "_convert.Converter": "the converter is an implementation detail",
     "_convert.get_converter": "the converter is an implementation detail",
     "_models.ResourceT": "a type variable for the SDK's own annotations",
+    "_diff.diff_catalogs": "reached as Catalog.diff",
 }
 # Private modules whose ``__all__`` names what they offer the modules above them
 # (the engine, the registry, the models' derived facts), none of it meant for users.
@@ -25,6 +26,8 @@ ENGINE = {
     "_codegen",
     "_config",
     "_crawl",
+    "_diff_json",
+    "_files",
     "_guard",
     "_health",
     "_identity",

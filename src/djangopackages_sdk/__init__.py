@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ._compare import Comparison, ComparisonRow
     from ._config import RetryEvent, default_user_agent
     from ._contract import ContractReport, Finding, acheck_contract, check_contract
+    from ._diff import CatalogDiff, Change, ChangeKind, MembershipChange
     from ._exceptions import (
         BaseURLError,
         DeadlineExceededError,
@@ -92,6 +93,10 @@ _LAZY: dict[str, str] = {
     "ComparisonRow": "._compare",
     "to_pandas": "._tables",
     "to_polars": "._tables",
+    "CatalogDiff": "._diff",
+    "Change": "._diff",
+    "ChangeKind": "._diff",
+    "MembershipChange": "._diff",
 }
 
 __all__ = [
@@ -101,7 +106,10 @@ __all__ = [
     "AsyncPageIterator",
     "BaseURLError",
     "Catalog",
+    "CatalogDiff",
     "Category",
+    "Change",
+    "ChangeKind",
     "Checkpoint",
     "Client",
     "Collection",
@@ -117,6 +125,7 @@ __all__ = [
     "HTTPStatusError",
     "IncompleteCrawlError",
     "Link",
+    "MembershipChange",
     "NotFoundError",
     "NotJSONError",
     "Package",

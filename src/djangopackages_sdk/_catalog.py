@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import secrets
-import stat
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +12,9 @@ import attrs
 
 from ._compare import Comparison, compare_in
 from ._convert import get_converter
+from ._diff import CatalogDiff, diff_catalogs
 from ._exceptions import PayloadError
+from ._files import reading, write_atomically
 from ._links import ApiRoot
 from ._models import Category, Grid, Link, Package, ResourceT
 from ._registry import BY_COLLECTION, BY_KIND, KINDS, as_id, kind_of
@@ -32,7 +30,6 @@ FORMAT: Final = "djangopackages-sdk-catalog"
 VERSION: Final = 2
 """Version 2 records its counts in the header; version 1 files did not."""
 READABLE_VERSIONS: Final = (1, 2)
-_O_BINARY: Final[int] = getattr(os, "O_BINARY", 0)  # Windows: no newline translation by os
 
 
 @attrs.frozen(eq=False)
@@ -184,6 +181,18 @@ class Catalog:
         """
         return compare_in(self, grid, sort, now)
 
+    # -- changes ---------------------------------------------------------------------
+    def diff(self, newer: Catalog) -> CatalogDiff:
+        """What changed from this catalogue to ``newer``: rows added, removed, changed.
+
+        Rows match by collection and id; links compare by the id they point at
+        (never by host), datetimes by instant. See
+        [`CatalogDiff`][djangopackages_sdk.CatalogDiff].
+        """
+        if not isinstance(newer, Catalog):
+            raise TypeError(f"newer must be a Catalog, not {type(newer).__name__}")
+        return diff_catalogs(self, newer)
+
     # -- files ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write the catalogue as JSON Lines: a header line, then one resource a line.
@@ -194,23 +203,10 @@ class Catalog:
         beside ``path``, synced to disk, then renamed over ``path``. If anything fails
         on the way, the temporary file is removed and a previous file at ``path`` is
         left as it was. A symlink at ``path`` is followed; the file it points to is
-        replaced and keeps its permission bits.
+        replaced and keeps its permission bits. A path ending in ``.gz`` is written
+        gzip-compressed (a tenth of the size, or less).
         """
-        target = os.path.realpath(path)
-        folder, name = os.path.split(target)
-        fd, temp = _create_beside(folder, name)
-        try:
-            with open(fd, "w", encoding="utf-8") as stream:
-                with contextlib.suppress(FileNotFoundError):  # keep the old file's mode
-                    os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
-                self.dump(stream)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_atomically(path, self.dump)
 
     def dump(self, stream: IO[str]) -> None:
         """Write the catalogue to an open text stream, header (with its counts) first.
@@ -243,10 +239,12 @@ class Catalog:
         Raises `PayloadError` (its ``url`` is ``path``) naming the line for anything
         that is not a complete catalogue file: an empty file, no header, a line that
         is not UTF-8, not JSON, nested too deeply or not a record, and a file holding
-        fewer or more records than its header says (one cut short, say). Files of
-        version 1, which did not record their counts, still load, unchecked.
+        fewer or more records than its header says (one cut short, say), and a
+        gzip file that does not decompress. Files of version 1, which did not record
+        their counts, still load, unchecked. A gzip file is recognised by its first
+        bytes, whatever its name.
         """
-        with open(path, "rb") as stream:
+        with reading(path) as stream:
             return cls.read(stream, source=str(path))
 
     @classmethod
@@ -295,19 +293,6 @@ class _Header:
     base_url: str
     fetched_at: datetime
     counts: dict[str, int] | None  # None for version 1 files, which did not record them
-
-
-def _create_beside(folder: str, name: str) -> tuple[int, str]:
-    """A new, empty file in ``folder``: its descriptor and path.
-
-    Not ``mkstemp``: that makes the file private (0600), and a catalogue saved
-    for the first time should get the usual mode (0666 less the umask).
-    """
-    for _ in range(100):
-        temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-        with contextlib.suppress(FileExistsError):
-            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666), temp
-    raise FileExistsError(f"no free temporary name beside {os.path.join(folder, name)}")
 
 
 def _numbered(lines: Iterable[str] | Iterable[bytes], source: str) -> Iterator[tuple[int, str]]:
