@@ -66,6 +66,24 @@ def search(query: str, base_url: str | None, as_json: bool) -> None:
     search_hits(query, base_url=base_url, as_json=as_json)
 
 
+@cli.command()
+@click.argument("key", metavar="SLUG_OR_ID")
+@click.option(
+    "--sort",
+    default="repo_watchers",
+    show_default=True,
+    metavar="FIELD",
+    help="The package field to sort by, largest first (repo_watchers, repo_forks, "
+    "last_updated, title, ...).",
+)
+@common
+def grid(key: str, sort: str, base_url: str | None, as_json: bool) -> None:
+    """A grid's packages side by side (the comparison table)."""
+    from ._commands import grid_table
+
+    grid_table(key, sort=sort, base_url=base_url, as_json=as_json)
+
+
 _NEW_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
 _OLD_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -81,6 +99,20 @@ def snapshot(path: Path, base_url: str | None, as_json: bool) -> None:
     from ._commands import save_snapshot
 
     save_snapshot(path, base_url=base_url, as_json=as_json)
+
+
+@cli.command()
+@click.argument("old", type=_OLD_FILE)
+@click.argument("new", type=_OLD_FILE)
+@common
+def diff(old: Path, new: Path, base_url: str | None, as_json: bool) -> None:
+    """What changed from snapshot OLD to snapshot NEW (files of `snapshot`).
+
+    Reads only the files: --base-url is accepted for uniformity and unused.
+    """
+    from ._commands import diff_files
+
+    diff_files(old, new, as_json=as_json)
 
 
 def execute(argv: list[str]) -> int:

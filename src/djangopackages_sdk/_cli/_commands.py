@@ -7,12 +7,16 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
+
 from .._convert import get_converter
+from ._changes import diff as show_diff
 from ._run import Output, async_client, catalog_progress, client, reported
-from ._views import card, catalog_counts, counted, hits
+from ._views import card, catalog_counts, comparison, counted, hits
 
 if TYPE_CHECKING:
     from .._async import AsyncClient
+    from .._catalog import Catalog
     from .._models import Category, Grid, Package
 
 GRIDS_PAGE = 1_000
@@ -78,3 +82,35 @@ def save_snapshot(path: Path, *, base_url: str | None, as_json: bool) -> None:
         out.json({"path": str(path), **counts})
     else:
         out.text(f"saved {counted(counts)} to {path}")
+
+
+def grid_table(key: str, *, sort: str, base_url: str | None, as_json: bool) -> None:
+    """``djangopackages grid SLUG_OR_ID --sort FIELD``."""
+    out = Output(as_json)
+    with reported(), client(base_url) as dp:
+        try:
+            table = dp.compare(key, sort=sort)
+        except ValueError as error:  # the only argument it can refuse: the sort
+            raise click.BadParameter(str(error), param_hint="'--sort'") from None
+    if out.as_json:
+        packages = [row.package for row in table.rows]
+        out.json({"grid": _json(table.grid), "sort": table.sort, "packages": _json(packages)})
+    else:
+        comparison(out, table)
+
+
+def _load(path: Path) -> Catalog:
+    from .._catalog import Catalog
+
+    return Catalog.load(path)
+
+
+def diff_files(old: Path, new: Path, *, as_json: bool) -> None:
+    """``djangopackages diff OLD NEW``."""
+    out = Output(as_json)
+    with reported():
+        changes = _load(old).diff(_load(new))
+    if out.as_json:
+        out.json(changes.to_dict())
+    else:
+        show_diff(out, changes)

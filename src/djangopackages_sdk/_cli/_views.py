@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from .._catalog import Catalog
+    from .._compare import Comparison
     from .._models import Category, Grid, Package, SearchResult
     from ._run import Output
 
@@ -109,3 +110,55 @@ def catalog_counts(catalog: Catalog) -> dict[str, int]:
 def counted(counts: dict[str, int]) -> str:
     """``5 packages, 8 grids, 1 categories`` from `catalog_counts`."""
     return ", ".join(f"{number:,} {name}" for name, number in counts.items())
+
+
+def comparison(out: Output, table: Comparison) -> None:
+    """A grid comparison: rich's table on a terminal, the comparison's own plain-text
+    table (``str(comparison)``) otherwise."""
+    if not out.terminal:
+        out.text(str(table))
+        return
+    from rich.table import Table
+
+    grid = Table(
+        title=f"{table.grid.title}: {len(table)} packages, by {table.sort}",
+        title_style="bold",
+        header_style=LABEL,
+        box=None,
+        pad_edge=False,
+    )
+    for name, justify in _COMPARISON_COLUMNS:
+        grid.add_column(name, justify=justify, no_wrap=name != "description")
+    for row in table.rows:
+        grid.add_row(
+            f"[bold]{escape(row.title)}[/]",
+            escape(row.category or ""),
+            row.last_commit.date().isoformat() if row.last_commit else "",
+            escape(row.version or ""),
+            f"{row.commits_last_52_weeks:,}",
+            f"{row.stars:,}",
+            f"{row.forks:,}",
+            "[red]yes[/]" if row.stale else ("no" if row.stale is False else ""),
+            escape(" ".join(row.description.split())),
+        )
+    out.console.print(grid)
+
+
+_COMPARISON_COLUMNS: tuple[tuple[str, Literal["left", "right"]], ...] = (
+    ("package", "left"),
+    ("category", "left"),
+    ("last commit", "left"),
+    ("version", "left"),
+    ("commits (52 wk)", "right"),
+    ("stars", "right"),
+    ("forks", "right"),
+    ("stale", "left"),
+    ("description", "left"),
+)
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside rich markup (no ``[...]`` read as a style)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
