@@ -48,6 +48,8 @@ LAYER_OF_MODULE = {
     "_sync": ENGINE,
     "_async": ENGINE,
     "_contract": USES,
+    "_history": USES,
+    "_audit": USES,
     "testing": USES,
     "__init__": USES,
     "_cli": USES,

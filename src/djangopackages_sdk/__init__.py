@@ -22,6 +22,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
+    from ._audit import AuditEntry, audit
     from ._catalog import Catalog
     from ._compare import Comparison, ComparisonRow
     from ._config import RetryEvent, default_user_agent
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
         SkippedRows,
         TransportError,
     )
+    from ._history import History
     from ._links import DEFAULT_BASE_URL
     from ._models import Category, CollectionName, Grid, Link, Package, Resource, SearchResult
     from ._pages import Checkpoint, Page
@@ -97,6 +99,9 @@ _LAZY: dict[str, str] = {
     "Change": "._diff",
     "ChangeKind": "._diff",
     "MembershipChange": "._diff",
+    "AuditEntry": "._audit",
+    "audit": "._audit",
+    "History": "._history",
 }
 
 __all__ = [
@@ -104,6 +109,7 @@ __all__ = [
     "AsyncClient",
     "AsyncCollection",
     "AsyncPageIterator",
+    "AuditEntry",
     "BaseURLError",
     "Catalog",
     "CatalogDiff",
@@ -123,6 +129,7 @@ __all__ = [
     "ForeignURLError",
     "Grid",
     "HTTPStatusError",
+    "History",
     "IncompleteCrawlError",
     "Link",
     "MembershipChange",
@@ -142,6 +149,7 @@ __all__ = [
     "TransportError",
     "__version__",
     "acheck_contract",
+    "audit",
     "check_contract",
     "default_user_agent",
     "to_pandas",
