@@ -115,6 +115,51 @@ def diff(old: Path, new: Path, base_url: str | None, as_json: bool) -> None:
     diff_files(old, new, as_json=as_json)
 
 
+@cli.group()
+def history() -> None:
+    """The history store: catalogues recorded over time in one SQLite file."""
+
+
+@history.command("record")
+@click.argument("db", type=_NEW_FILE)
+@common
+def history_record(db: Path, base_url: str | None, as_json: bool) -> None:
+    """Record the live catalogue in the history DB (created when missing)."""
+    from ._tracking import history_record as record
+
+    record(db, base_url=base_url, as_json=as_json)
+
+
+@history.command("series")
+@click.argument("db", type=_OLD_FILE)
+@click.argument("slug", metavar="SLUG_OR_ID")
+@click.argument("field")
+@common
+def history_series(db: Path, slug: str, field: str, base_url: str | None, as_json: bool) -> None:
+    """One FIELD of a package over the recorded snapshots (repo_watchers, pypi_version, ...).
+
+    Reads only the file: --base-url is accepted for uniformity and unused.
+    """
+    from ._tracking import history_series as series
+
+    series(db, slug, field, as_json=as_json)
+
+
+@cli.command()
+@click.argument("path", metavar="FILE", type=_OLD_FILE)
+@common
+def audit(path: Path, base_url: str | None, as_json: bool) -> None:
+    """Check a requirements.txt or pyproject.toml against Django Packages.
+
+    Lists each dependency's package, whether it is stale (no commit for a year)
+    and active alternatives from the same grids. Exit status 1 when a dependency
+    is stale (for CI jobs).
+    """
+    from ._tracking import run_audit
+
+    raise click.exceptions.Exit(run_audit(path, base_url=base_url, as_json=as_json))
+
+
 def execute(argv: list[str]) -> int:
     """Run the command line on ``argv``; return the exit status. Every error is one line
     on stderr: usage errors exit 2, Ctrl-C exits 130 (the commands map the SDK's

@@ -3,9 +3,12 @@ audit, on a terminal with colours and plain when piped. Presentation only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .._audit import AuditEntry
     from .._diff import CatalogDiff
     from ._run import Output
 
@@ -47,3 +50,50 @@ def diff(out: Output, changes: CatalogDiff) -> None:
     out.console.print(Text(str(changes), style="bold"), soft_wrap=True)
     for line, style in diff_lines(changes):
         out.console.print(Text(line, style=style), soft_wrap=True)
+
+
+def series_lines(out: Output, points: Sequence[tuple[datetime, Any]]) -> None:
+    """A field over time: one ``time<TAB>value`` line per snapshot."""
+    for at, value in points:
+        shown = value.isoformat() if isinstance(value, datetime) else value
+        out.text(f"{at.isoformat()}\t{shown}")
+
+
+def _status(entry: AuditEntry) -> tuple[str, str]:
+    if entry.package is None:
+        return "not on Django Packages", "dim"
+    if entry.stale:
+        last = entry.package.last_updated
+        return f"stale (last commit {last.date().isoformat() if last else 'unknown'})", "red"
+    return ("active", "green") if entry.stale is False else ("last commit unknown", "yellow")
+
+
+def audit_report(out: Output, entries: Sequence[AuditEntry]) -> None:
+    """An audit: one row per requirement (name, package, status, alternatives), then a
+    summary. A table on a terminal, tab-separated lines when piped."""
+    rows = [
+        (
+            entry.name,
+            entry.package.slug if entry.package else "",
+            *_status(entry),
+            ", ".join(p.slug for p in entry.alternatives),
+        )
+        for entry in entries
+    ]
+    stale = sum(1 for entry in entries if entry.stale)
+    unknown = sum(1 for entry in entries if entry.package is None)
+    summary = f"{len(entries)} requirements: {stale} stale, {unknown} not on Django Packages"
+    if not out.terminal:
+        for name, slug, status, _, alternatives in rows:
+            out.text(f"{name}\t{slug}\t{status}\t{alternatives}")
+        out.text(summary)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold cyan", pad_edge=False)
+    for column in ("requirement", "package", "status", "alternatives"):
+        table.add_column(column)
+    for name, slug, status, style, alternatives in rows:
+        table.add_row(name, slug, f"[{style}]{status}[/]", alternatives)
+    out.console.print(table)
+    out.console.print(summary, style="bold red" if stale else "bold", markup=False)
