@@ -160,6 +160,14 @@ def audit(path: Path, base_url: str | None, as_json: bool) -> None:
     raise click.exceptions.Exit(run_audit(path, base_url=base_url, as_json=as_json))
 
 
+# click 8.2 shows a group's help, as an error, when it is run without a command.
+_NO_ARGS: tuple[type[Exception], ...] = tuple(
+    getattr(click.exceptions, name)
+    for name in ("NoArgsIsHelpError",)
+    if hasattr(click.exceptions, name)
+)
+
+
 def execute(argv: list[str]) -> int:
     """Run the command line on ``argv``; return the exit status. Every error is one line
     on stderr: usage errors exit 2, Ctrl-C exits 130 (the commands map the SDK's
@@ -170,6 +178,9 @@ def execute(argv: list[str]) -> int:
         click.echo(f"{PROG}: interrupted", err=True)
         return 130
     except click.UsageError as error:
+        if isinstance(error, _NO_ARGS):  # the command alone: its help, then status 2
+            click.echo(error.format_message(), err=True)
+            return error.exit_code
         where = error.ctx.command_path if error.ctx is not None else PROG
         message = error.format_message().replace("\n", " ")
         click.echo(f"{PROG}: usage error: {message} (see '{where} --help')", err=True)
