@@ -374,6 +374,6 @@ async def _until(condition: Callable[[], bool], turns: int = 10_000) -> None:
 
 async def _drain(client: AsyncClient) -> None:
     """Wait for requests the client still runs in the background (after a stopped server)."""
-    for shared in list(client._inflight.values()):
+    for shared in list(client._inflight.running.values()):
         with contextlib.suppress(BaseException):
             await shared.task

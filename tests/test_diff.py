@@ -15,6 +15,7 @@ from djangopackages_sdk import (
     AsyncClient,
     Catalog,
     CatalogDiff,
+    Category,
     Change,
     Client,
     Grid,
@@ -294,3 +295,22 @@ def test_change_repr_and_mapping_is_read_only() -> None:
     with pytest.raises(TypeError):
         change.fields["title"] = ("c", "d")  # type: ignore[index]
     assert repr(Change("added", "grids", 2, "g")) == "<Change added grids 2 'g'>"
+
+
+def test_same_root_but_a_link_on_another_host_is_no_change() -> None:
+    """Rows equal but for a link's host (one catalogue root): the fields decide, not ==."""
+    old = _catalog()
+    target = old.packages[0]
+    elsewhere: Link[Category] = Link(
+        f"{LOCAL_ROOT}categories/{target.category.id}/", target.category.id
+    )
+    new = _catalog(_with(target.id, category=elsewhere))
+    assert new.packages != old.packages
+    assert not old.diff(new)
+
+
+def test_no_membership_change_without_membership_fields() -> None:
+    old = _catalog()
+    diff = old.diff(_catalog(_with(old.packages[0].id, title="Renamed")))
+    assert len(diff) == 1
+    assert diff.grid_membership_changes == ()

@@ -36,6 +36,7 @@ ENGINE = {
     "_registry",
     "_request",
     "_slices",
+    "_watch",
 }
 
 

@@ -43,6 +43,7 @@ LAYER_OF_MODULE = {
     "_crawl": ENGINE,
     "_identity": ENGINE,
     "_operations": ENGINE,
+    "_watch": ENGINE,
     "_accessors": ENGINE,
     "_guard": ENGINE,
     "_sync": ENGINE,

@@ -8,13 +8,13 @@ wait (see `_protocol.py` for the contract).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
-import attrs
 import httpx
 
 from ._accessors import CollectionBase, CrawlState
@@ -31,25 +31,20 @@ from ._config import (
     shared_ssl_context,
 )
 from ._crawl import Crawl, OnError
+from ._diff import CatalogDiff
 from ._exceptions import DjangoPackagesError
+from ._guard import AsyncSharedCalls
 from ._links import DEFAULT_BASE_URL
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
 from ._operations import OnPage, Operations
 from ._pages import Checkpoint, Page
-from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
+from ._protocol import Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
 from ._request import BodyReader, request_flow, settle
+from ._watch import Blocking, Driven, watch_flow
 
 __all__ = ["AsyncClient", "AsyncCollection", "AsyncPageIterator"]
 
 T = TypeVar("T")
-
-
-@attrs.define
-class _SharedFetch:
-    """One in-flight fetch of the async client and how many callers await it."""
-
-    task: asyncio.Task[FetchResult]
-    waiters: int = 0
 
 
 class AsyncPageIterator(CrawlState[ResourceT]):
@@ -201,7 +196,7 @@ class AsyncClient(Operations):
         )
         self._http_loop: asyncio.AbstractEventLoop | None = None
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        self._inflight: dict[Hashable, _SharedFetch] = {}
+        self._inflight: AsyncSharedCalls[FetchResult] = AsyncSharedCalls()
 
     # -- public surface --------------------------------------------------------------
     # (Made on access: a client that held its collections, which hold it, would
@@ -274,6 +269,19 @@ class AsyncClient(Operations):
             self._compare_op(grid, sort, now, CallOptions.make(max_retries, deadline))
         )
 
+    def watch(
+        self,
+        every: float,
+        state: str | os.PathLike[str] | None = None,
+        *,
+        max_polls: int | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> AsyncIterator[CatalogDiff]:
+        """``async for`` each change: `Client.watch` for asyncio (same arguments)."""
+        options = CallOptions.make(max_retries, deadline)
+        return self._iterate(watch_flow(self, every, state, max_polls, options))
+
     async def aclose(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the
         identity map; loaded models stay valid. Using the client afterwards raises
@@ -312,17 +320,21 @@ class AsyncClient(Operations):
                 return stop.value  # type: ignore[no-any-return]
             reply = await self._fetch_all(fetch)
 
-    async def _iterate(self, flow: CrawlFlow[ResourceT]) -> AsyncIterator[Page[ResourceT]]:
+    async def _iterate(self, flow: Driven[T]) -> AsyncIterator[T]:
         flow = self._guarded(flow)
-        reply: list[FetchResult] | None = None
+        reply: Any = None
         while True:
             try:
                 action = flow.send(reply)
             except StopIteration:
                 return
+            reply = None
             if isinstance(action, Emit):
-                reply = None
                 yield action.value
+            elif isinstance(action, Sleep):
+                await asyncio.sleep(action.seconds)
+            elif isinstance(action, Blocking):
+                reply = await asyncio.to_thread(action.function)
             else:
                 reply = await self._fetch_all(action)
 
@@ -336,43 +348,12 @@ class AsyncClient(Operations):
         url, parser = fetch.urls[index], fetch.parser(index)
 
         async def fetch_and_parse() -> FetchResult:
-            outcome = await self._shared(url, lambda: self._fetch_now(url, fetch.options_of(index)))
+            outcome = await self._inflight(
+                url, lambda: self._fetch_now(url, fetch.options_of(index))
+            )
             return settle(fetch, index, outcome)
 
-        return await self._shared((url, parser), fetch_and_parse)
-
-    async def _shared(
-        self, key: Hashable, start: Callable[[], Coroutine[Any, Any, FetchResult]]
-    ) -> FetchResult:
-        """Await one task for every caller asking for ``key`` meanwhile.
-
-        A caller cancelled mid-request leaves the task to the others; when the last
-        one leaves, the task is cancelled too, so neither a connection nor an
-        in-flight slot is held for nobody.
-        """
-        shared = self._inflight.get(key)
-        if shared is None or shared.task.get_loop() is not asyncio.get_running_loop():
-            task = asyncio.ensure_future(start())
-            shared = self._inflight[key] = _SharedFetch(task)
-            task.add_done_callback(lambda done: self._forget(key, done))
-        shared.waiters += 1
-        try:
-            return await asyncio.shield(shared.task)
-        except asyncio.CancelledError:
-            if shared.waiters == 1 and not shared.task.done():
-                shared.task.cancel()
-                if self._inflight.get(key) is shared:
-                    del self._inflight[key]
-            raise
-        finally:
-            shared.waiters -= 1
-
-    def _forget(self, key: Hashable, task: asyncio.Task[FetchResult]) -> None:
-        shared = self._inflight.get(key)
-        if shared is not None and shared.task is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # mark it retrieved even if every awaiter was cancelled
+        return await self._inflight((url, parser), fetch_and_parse)
 
     async def _fetch_now(
         self, url: str, options: CallOptions

@@ -7,26 +7,37 @@ client itself, its connection pool gets a network backend whose streams cap
 every read and write at what is left of the current attempt (`Attempt`, set per
 thread with `running`), and whose socket `Attempt.abort` can shut from another
 thread (Ctrl-C in the caller stops the pool threads' requests at once). The
-async client needs none of this: it cancels.
+async client needs none of this: it cancels; it only shares requests between
+tasks (`AsyncSharedCalls`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import socket
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Hashable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, Final, Generic, TypeVar
 
+import attrs
 import httpcore
 import httpx
 
 T = TypeVar("T")
 
-__all__ = ["Abandoned", "Attempt", "Call", "SharedCalls", "install", "running"]
+__all__ = [
+    "Abandoned",
+    "AsyncSharedCalls",
+    "Attempt",
+    "Call",
+    "SharedCalls",
+    "install",
+    "running",
+]
 
 _CURRENT: Final[contextvars.ContextVar[Attempt | None]] = contextvars.ContextVar(
     "djangopackages_sdk_attempt", default=None
@@ -238,3 +249,49 @@ class SharedCalls(Generic[T]):
             with self._lock:
                 del self._running[key]
         return result
+
+
+@attrs.define
+class SharedTask(Generic[T]):
+    """One in-flight computation of the async client and how many callers await it."""
+
+    task: asyncio.Task[T]
+    waiters: int = 0
+
+
+class AsyncSharedCalls(Generic[T]):
+    """Tasks asking for the same key meanwhile await one task (the async `SharedCalls`)."""
+
+    def __init__(self) -> None:
+        self.running: dict[Hashable, SharedTask[T]] = {}
+
+    async def __call__(self, key: Hashable, start: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Await one task for every caller asking for ``key`` meanwhile.
+
+        A caller cancelled mid-request leaves the task to the others; when the last
+        one leaves, the task is cancelled too, so neither a connection nor an
+        in-flight slot is held for nobody.
+        """
+        shared = self.running.get(key)
+        if shared is None or shared.task.get_loop() is not asyncio.get_running_loop():
+            task = asyncio.ensure_future(start())
+            shared = self.running[key] = SharedTask(task)
+            task.add_done_callback(lambda done: self._forget(key, done))
+        shared.waiters += 1
+        try:
+            return await asyncio.shield(shared.task)
+        except asyncio.CancelledError:
+            if shared.waiters == 1 and not shared.task.done():
+                shared.task.cancel()
+                if self.running.get(key) is shared:
+                    del self.running[key]
+            raise
+        finally:
+            shared.waiters -= 1
+
+    def _forget(self, key: Hashable, task: asyncio.Task[T]) -> None:
+        shared = self.running.get(key)
+        if shared is not None and shared.task is task:
+            del self.running[key]
+        if not task.cancelled():
+            task.exception()  # mark it retrieved even if every awaiter was cancelled

@@ -7,6 +7,7 @@ how to send, sleep and wait (see `_protocol.py` for the contract).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -32,14 +33,16 @@ from ._config import (
     shared_ssl_context,
 )
 from ._crawl import Crawl, OnError
+from ._diff import CatalogDiff
 from ._exceptions import DjangoPackagesError
 from ._guard import Attempt, Call, SharedCalls, install, running
 from ._links import DEFAULT_BASE_URL
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT, SearchResult
 from ._operations import OnPage, Operations
 from ._pages import Checkpoint, Page
-from ._protocol import CrawlFlow, Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
+from ._protocol import Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
 from ._request import BodyReader, request_flow, settle
+from ._watch import Blocking, Driven, watch_flow
 
 __all__ = ["Client", "Collection", "PageIterator"]
 
@@ -283,6 +286,26 @@ class Client(Operations):
         """A grid's packages side by side, as ``Catalog.compare`` (three rounds of requests)."""
         return self._run(self._compare_op(grid, sort, now, CallOptions.make(max_retries, deadline)))
 
+    def watch(
+        self,
+        every: float,
+        state: str | os.PathLike[str] | None = None,
+        *,
+        max_polls: int | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[CatalogDiff]:
+        """Poll the catalogue every ``every`` seconds; yield a `CatalogDiff` per change.
+
+        The last snapshot is kept at ``state`` (a catalogue file, ``.gz`` allowed),
+        so a restarted bot announces each change once; with no snapshot yet, the
+        first poll only records one. A failed poll is logged and tried again at the
+        next tick. ``max_polls`` ends the iteration after that many polls. See
+        docs/bots.md.
+        """
+        options = CallOptions.make(max_retries, deadline)
+        return self._iterate(watch_flow(self, every, state, max_polls, options))
+
     def close(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the
         identity map; loaded models stay valid. Using the client afterwards raises
@@ -320,17 +343,21 @@ class Client(Operations):
                 return stop.value  # type: ignore[no-any-return]
             reply = self._fetch_all(fetch)
 
-    def _iterate(self, flow: CrawlFlow[ResourceT]) -> Iterator[Page[ResourceT]]:
+    def _iterate(self, flow: Driven[T]) -> Iterator[T]:
         flow = self._guarded(flow)
-        reply: list[FetchResult] | None = None
+        reply: Any = None
         while True:
             try:
                 action = flow.send(reply)
             except StopIteration:
                 return
+            reply = None
             if isinstance(action, Emit):
-                reply = None
                 yield action.value
+            elif isinstance(action, Sleep):
+                time.sleep(action.seconds)
+            elif isinstance(action, Blocking):
+                reply = action.function()
             else:
                 reply = self._fetch_all(action)
 
