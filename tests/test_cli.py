@@ -66,7 +66,8 @@ def test_package_card_piped(server: LiveServer) -> None:
     assert card["documentation"] == "https://django-otp-official.readthedocs.io/"
     assert card["site"] == f"http://127.0.0.1:{server.port}/packages/p/django-otp/"
     (last,) = [line for line in lines if line.startswith("  last commit")]
-    assert last.split()[2] == "2026-01-07" and last.endswith("ago)")
+    assert last.split()[2] == "2026-01-07"
+    assert last.endswith("ago)")
 
 
 def test_package_sends_three_requests(server: LiveServer) -> None:
@@ -98,7 +99,7 @@ def test_package_json_is_the_api_json(server: LiveServer) -> None:
     assert result.returncode == 0
     assert json.loads(result.stdout) == api_json(server, "packages/django-otp/")
     assert paths_since(server, start)[0] == "packages/django-otp/"
-    assert len(paths_since(server, start)) == 2  # its own request, and the check's
+    assert len(paths_since(server, start)) == 2  # its own request and the check's
 
 
 # -- search ----------------------------------------------------------------------------
@@ -127,7 +128,8 @@ def test_grid_piped_is_the_comparison_text(server: LiveServer) -> None:
     with Client(server.base_url) as dp:
         expected = str(dp.compare("authentication", sort="last_updated"))
     assert result.stdout == expected + "\n"
-    assert "django-otp" in result.stdout and "django-stronghold" in result.stdout
+    assert "django-otp" in result.stdout
+    assert "django-stronghold" in result.stdout
 
 
 def test_grid_json_and_its_requests(server: LiveServer) -> None:
@@ -147,7 +149,8 @@ def test_grid_json_and_its_requests(server: LiveServer) -> None:
 
 def test_grid_usage_errors(server: LiveServer) -> None:
     error = one_line_error(cli("grid", "7", "--sort", "nope", base_url=server.base_url), 2)
-    assert "'--sort'" in error and "repo_watchers" in error
+    assert "'--sort'" in error
+    assert "repo_watchers" in error
     assert "not found" in one_line_error(cli("grid", "nope", base_url=server.base_url), 1)
 
 
@@ -232,7 +235,8 @@ def test_history_record_and_series(server: LiveServer, tmp_path: Path) -> None:
     with serving(FakeAPI(**changed_data())) as changed:
         second = cli("history", "record", str(db), "--json", base_url=changed.base_url)
     recorded = json.loads(second.stdout)
-    assert recorded["snapshots"] == 2 and recorded["packages"] == 6
+    assert recorded["snapshots"] == 2
+    assert recorded["packages"] == 6
     series = cli("history", "series", str(db), "django-otp", "repo_watchers")
     assert [line.split("\t")[1] for line in series.stdout.splitlines()] == ["621", "700"]
     as_json = json.loads(cli("history", "series", str(db), "1867", "pypi_version", "--json").stdout)
@@ -277,7 +281,8 @@ def test_audit_fails_on_a_stale_dependency(server: LiveServer, tmp_path: Path) -
         "stale": True,
         "alternatives": ["django-otp"],
     }
-    assert shown[2]["package"] is None and shown[2]["stale"] is None
+    assert shown[2]["package"] is None
+    assert shown[2]["stale"] is None
 
 
 def test_audit_passes_a_fresh_pyproject(server: LiveServer, tmp_path: Path) -> None:
@@ -346,7 +351,8 @@ def test_version_help_and_completion() -> None:
     for command in ("audit", "diff", "grid", "history", "package", "search", "snapshot", "watch"):
         assert f"\n  {command} " in helped
     bare = cli()
-    assert bare.returncode == 2 and bare.stderr.startswith("Usage: djangopackages")
+    assert bare.returncode == 2
+    assert bare.stderr.startswith("Usage: djangopackages")
     from cli_run import environ
 
     completion = cli(env=environ(_DJANGOPACKAGES_COMPLETE="bash_source"))

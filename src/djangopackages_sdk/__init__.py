@@ -15,12 +15,14 @@ clients until a name that needs them is asked for.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from ._version import __version__
 
+# Not ``typing.TYPE_CHECKING``: importing typing would cost the command line's start-up
+# more than everything else here (type checkers read any ``TYPE_CHECKING`` as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._async import AsyncClient, AsyncCollection, AsyncPageIterator
     from ._audit import AuditEntry, audit
     from ._catalog import Catalog
@@ -163,7 +165,9 @@ if not TYPE_CHECKING:  # type checkers read the imports above, and reject unknow
         module = _LAZY.get(name)
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, __name__), name)
+        from importlib import import_module
+
+        value = getattr(import_module(module, __name__), name)
         globals()[name] = value
         return value
 

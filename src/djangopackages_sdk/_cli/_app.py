@@ -4,9 +4,10 @@ arguments to `_commands`; this module imports click and nothing heavier, so that
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -19,8 +20,28 @@ ENV_BASE_URL = "DJANGOPACKAGES_BASE_URL"
 """The environment variable that sets ``--base-url``."""
 
 
+def interrupted() -> int:
+    """Ctrl-C: say so in one line on stderr (after the ``^C`` a terminal shows); 130."""
+    click.echo(f"{chr(10) if sys.stderr.isatty() else ''}{PROG}: interrupted", err=True)
+    return 130
+
+
 def common(command: F) -> F:
-    """The options every command takes: ``--base-url`` and ``--json``."""
+    """The options every command takes: ``--base-url`` and ``--json``; and Ctrl-C
+    ending it with status 130 (before click would add its own blank line)."""
+
+    function = command
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        import rich  # noqa: F401  (the extra, whole, before any work: see _cli.run)
+
+        try:
+            return function(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(interrupted()) from None
+
+    command = cast(F, run)
     command = click.option(
         "--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout."
     )(command)
@@ -84,14 +105,14 @@ def grid(key: str, sort: str, base_url: str | None, as_json: bool) -> None:
     grid_table(key, sort=sort, base_url=base_url, as_json=as_json)
 
 
-_NEW_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
-_OLD_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+_NEW_FILE = click.Path(dir_okay=False, writable=True)
+_OLD_FILE = click.Path(exists=True, dir_okay=False, readable=True)
 
 
 @cli.command()
 @click.argument("path", type=_NEW_FILE)
 @common
-def snapshot(path: Path, base_url: str | None, as_json: bool) -> None:
+def snapshot(path: str, base_url: str | None, as_json: bool) -> None:
     """Save the whole catalogue to PATH (.jsonl, or .jsonl.gz compressed).
 
     A progress bar shows on stderr when it is a terminal (and NO_COLOR is unset).
@@ -105,7 +126,7 @@ def snapshot(path: Path, base_url: str | None, as_json: bool) -> None:
 @click.argument("old", type=_OLD_FILE)
 @click.argument("new", type=_OLD_FILE)
 @common
-def diff(old: Path, new: Path, base_url: str | None, as_json: bool) -> None:
+def diff(old: str, new: str, base_url: str | None, as_json: bool) -> None:
     """What changed from snapshot OLD to snapshot NEW (files of `snapshot`).
 
     Reads only the files: --base-url is accepted for uniformity and unused.
@@ -123,7 +144,7 @@ def history() -> None:
 @history.command("record")
 @click.argument("db", type=_NEW_FILE)
 @common
-def history_record(db: Path, base_url: str | None, as_json: bool) -> None:
+def history_record(db: str, base_url: str | None, as_json: bool) -> None:
     """Record the live catalogue in the history DB (created when missing)."""
     from ._tracking import history_record as record
 
@@ -135,7 +156,7 @@ def history_record(db: Path, base_url: str | None, as_json: bool) -> None:
 @click.argument("slug", metavar="SLUG_OR_ID")
 @click.argument("field")
 @common
-def history_series(db: Path, slug: str, field: str, base_url: str | None, as_json: bool) -> None:
+def history_series(db: str, slug: str, field: str, base_url: str | None, as_json: bool) -> None:
     """One FIELD of a package over the recorded snapshots (repo_watchers, pypi_version, ...).
 
     Reads only the file: --base-url is accepted for uniformity and unused.
@@ -148,7 +169,7 @@ def history_series(db: Path, slug: str, field: str, base_url: str | None, as_jso
 @cli.command()
 @click.argument("path", metavar="FILE", type=_OLD_FILE)
 @common
-def audit(path: Path, base_url: str | None, as_json: bool) -> None:
+def audit(path: str, base_url: str | None, as_json: bool) -> None:
     """Check a requirements.txt or pyproject.toml against Django Packages.
 
     Lists each dependency's package, whether it is stale (no commit for a year)
@@ -158,6 +179,32 @@ def audit(path: Path, base_url: str | None, as_json: bool) -> None:
     from ._tracking import run_audit
 
     raise click.exceptions.Exit(run_audit(path, base_url=base_url, as_json=as_json))
+
+
+@cli.command()
+@click.option(
+    "--every", type=float, required=True, metavar="SECONDS", help="Seconds between two polls."
+)
+@click.option(
+    "--state",
+    type=_NEW_FILE,
+    required=True,
+    metavar="PATH",
+    help="The last snapshot, kept between runs (.jsonl or .jsonl.gz).",
+)
+@common
+def watch(every: float, state: str, base_url: str | None, as_json: bool) -> None:
+    """Poll the catalogue and print each change as it happens, until Ctrl-C.
+
+    The first run only records a snapshot in --state; later polls print what
+    changed since (with --json, one JSON object per line). Ctrl-C stops at once,
+    with exit status 130; the state file keeps the last snapshot, so the next run
+    reports what changed meanwhile, once. A failed poll prints one line on stderr
+    and is tried again at the next tick.
+    """
+    from ._tracking import run_watch
+
+    run_watch(every, state, base_url=base_url, as_json=as_json)
 
 
 # click 8.2 shows a group's help, as an error, when it is run without a command.
@@ -174,9 +221,8 @@ def execute(argv: list[str]) -> int:
     errors to 1 themselves)."""
     try:
         code = cli.main(argv, prog_name=PROG, standalone_mode=False)
-    except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-        click.echo(f"{PROG}: interrupted", err=True)
-        return 130
+    except (click.Abort, KeyboardInterrupt):  # Ctrl-C outside a command
+        return interrupted()
     except click.UsageError as error:
         if isinstance(error, _NO_ARGS):  # the command alone: its help, then status 2
             click.echo(error.format_message(), err=True)

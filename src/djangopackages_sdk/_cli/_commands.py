@@ -4,7 +4,6 @@ only when a command runs (it pulls in the clients and httpx)."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -70,7 +69,7 @@ def search_hits(query: str, *, base_url: str | None, as_json: bool) -> None:
         hits(out, query, found)
 
 
-def save_snapshot(path: Path, *, base_url: str | None, as_json: bool) -> None:
+def save_snapshot(path: str, *, base_url: str | None, as_json: bool) -> None:
     """``djangopackages snapshot PATH``."""
     out = Output(as_json)
     with reported(), client(base_url) as dp:
@@ -99,13 +98,13 @@ def grid_table(key: str, *, sort: str, base_url: str | None, as_json: bool) -> N
         comparison(out, table)
 
 
-def _load(path: Path) -> Catalog:
+def _load(path: str) -> Catalog:
     from .._catalog import Catalog
 
     return Catalog.load(path)
 
 
-def diff_files(old: Path, new: Path, *, as_json: bool) -> None:
+def diff_files(old: str, new: str, *, as_json: bool) -> None:
     """``djangopackages diff OLD NEW``."""
     out = Output(as_json)
     with reported():

@@ -4,16 +4,18 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ._changes import audit_report, series_lines
+from ._changes import diff as show_diff
 from ._run import Output, catalog_progress, client, fail, reported
 from ._views import catalog_counts, counted
 
@@ -28,7 +30,7 @@ def live_catalog(base_url: str | None, out: Output) -> Catalog:
 
 
 @contextmanager
-def _database(path: Path) -> Iterator[Any]:
+def _database(path: str) -> Iterator[Any]:
     """The history in ``path``, its errors (not a history, not SQLite) reported."""
     from .._history import History
 
@@ -40,7 +42,7 @@ def _database(path: Path) -> Iterator[Any]:
             fail(f"{path}: {error}")
 
 
-def history_record(db: Path, *, base_url: str | None, as_json: bool) -> None:
+def history_record(db: str, *, base_url: str | None, as_json: bool) -> None:
     """``djangopackages history record DB``."""
     out = Output(as_json)
     catalog = live_catalog(base_url, out)
@@ -57,7 +59,7 @@ def history_record(db: Path, *, base_url: str | None, as_json: bool) -> None:
         out.text(f"recorded {counted(counts)} at {at.isoformat()} in {db} ({snapshots} snapshots)")
 
 
-def history_series(db: Path, slug: str, field: str, *, as_json: bool) -> None:
+def history_series(db: str, slug: str, field: str, *, as_json: bool) -> None:
     """``djangopackages history series DB SLUG FIELD``."""
     out = Output(as_json)
     with _database(db) as history:
@@ -82,7 +84,7 @@ def _plain(value: Any) -> Any:
     return get_converter().unstructure(value)
 
 
-def run_audit(path: Path, *, base_url: str | None, as_json: bool) -> int:
+def run_audit(path: str, *, base_url: str | None, as_json: bool) -> int:
     """``djangopackages audit FILE``: 1 when a dependency is stale, else 0."""
     from .._audit import audit
     from .._catalog import Catalog
@@ -110,3 +112,32 @@ def run_audit(path: Path, *, base_url: str | None, as_json: bool) -> int:
     else:
         audit_report(out, entries)
     return 1 if any(entry.stale for entry in entries) else 0
+
+
+class _OneLine(logging.Handler):
+    """The SDK's warnings (a failed poll of ``watch``) as one line on stderr each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"djangopackages: {' '.join(record.getMessage().split())}", err=True)
+
+
+def run_watch(every: float, state: str, *, base_url: str | None, as_json: bool) -> None:
+    """``djangopackages watch --every SECONDS --state PATH``: runs until Ctrl-C (which
+    ends it at once, exit status 130; the state file holds the last snapshot)."""
+    out = Output(as_json)
+    logger = logging.getLogger("djangopackages_sdk")
+    logger.addHandler(_OneLine(logging.WARNING))
+    logger.propagate = False
+    if sys.stderr.isatty():
+        click.echo(f"watching every {every:g} s, state in {state} (Ctrl-C stops)", err=True)
+    with reported(), client(base_url) as dp:
+        try:
+            changes = dp.watch(every, state)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="'--every'") from None
+        for diff in changes:
+            if out.as_json:
+                out.json_line(diff.to_dict())
+            else:
+                show_diff(out, diff)
+                sys.stdout.flush()
