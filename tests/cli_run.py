@@ -7,6 +7,7 @@ import fcntl
 import os
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -14,8 +15,8 @@ import termios
 import time
 from dataclasses import dataclass
 
-ANSI = re.compile(r"\x1b\[")
-"""The start of an ANSI escape sequence (colours, styles, cursor moves)."""
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+"""An ANSI escape sequence (colours, styles, cursor moves): to find or strip them."""
 
 COMMAND = [sys.executable, "-m", "djangopackages_sdk"]
 
@@ -58,9 +59,16 @@ class TerminalRun:
     code: int
 
 
-def in_terminal(*args: str, base_url: str, pipe: str | None = None, **extra: str) -> TerminalRun:
+def in_terminal(
+    *args: str,
+    base_url: str,
+    pipe: str | None = None,
+    interrupt_on: str | None = None,
+    **extra: str,
+) -> TerminalRun:
     """``djangopackages ARGS`` with stdout and stderr on a 160x50 pseudo-terminal,
-    except ``pipe`` (``"stdout"`` or ``"stderr"``), which is piped."""
+    except ``pipe`` (``"stdout"`` or ``"stderr"``), which is piped; Ctrl-C (SIGINT)
+    once the terminal shows ``interrupt_on``."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
     streams = {name: subprocess.PIPE if name == pipe else slave for name in ("stdout", "stderr")}
@@ -86,6 +94,9 @@ def in_terminal(*args: str, base_url: str, pipe: str | None = None, **extra: str
         if not data:
             break
         chunks.append(data)
+        if interrupt_on is not None and interrupt_on.encode() in b"".join(chunks):
+            process.send_signal(signal.SIGINT)
+            interrupt_on = None
     os.close(master)
     out, err = process.communicate(timeout=60)
     piped = (out if pipe == "stdout" else err) or b""

@@ -322,8 +322,10 @@ def test_a_network_error_is_named() -> None:
 def test_base_url_option_beats_the_environment(server: LiveServer) -> None:
     result = cli("package", "1867", "--json", "--base-url", server.base_url, base_url="http://bad")
     assert json.loads(result.stdout)["id"] == 1867
-    error = one_line_error(cli("package", "1867", base_url="not a url"), 2)
-    assert "'--base-url'" in error
+    for command in (["package", "1867"], ["search", "otp"]):  # async and sync clients
+        error = one_line_error(cli(*command, base_url="not a url"), 2)
+        assert "'--base-url'" in error
+    assert "'--every'" in one_line_error(cli("watch", "--every", "0", "--state", "s.jsonl"), 2)
 
 
 @pytest.mark.parametrize(
@@ -358,3 +360,17 @@ def test_version_help_and_completion() -> None:
     completion = cli(env=environ(_DJANGOPACKAGES_COMPLETE="bash_source"))
     assert completion.returncode == 0
     assert "_djangopackages_completion()" in completion.stdout
+
+
+def test_history_refuses_a_time_before_its_last_snapshot(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from djangopackages_sdk import History
+
+    db = tmp_path / "h.db"
+    with Client(server.base_url) as dp, History(db) as history:
+        history.record(dp.catalog(), at=datetime(2100, 1, 1, tzinfo=UTC))
+    error = one_line_error(cli("history", "record", str(db), base_url=server.base_url), 1)
+    assert error.startswith(f"djangopackages: {db}: ")

@@ -10,9 +10,15 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
 
 import djangopackages_sdk
+from cli_run import environ
+from djangopackages_sdk import _exceptions as x
+from djangopackages_sdk._cli import _app
+from djangopackages_sdk._cli._changes import short
+from djangopackages_sdk._cli._run import describe
 from djangopackages_sdk._cli._views import age, when
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +117,7 @@ def test_without_the_extra_one_line_says_what_to_install(missing: str, args: lis
         capture_output=True,
         text=True,
         check=False,
-        env={"DJANGOPACKAGES_BASE_URL": "http://127.0.0.1:9/api/v4/", "PATH": ""},
+        env=environ("http://127.0.0.1:9/api/v4/"),
     )
     assert out.returncode == 2
     assert out.stdout == ""
@@ -155,3 +161,40 @@ def test_startup_benchmark_smoke() -> None:
     assert report["heavy_modules_loaded_by_version"] == []
     with pytest.raises(ValueError, match="runs"):
         startup.measure(runs=0)
+
+
+def test_an_import_error_of_the_sdk_itself_is_not_taken_for_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['djangopackages_sdk._cli._app'] = None\n"
+        "from djangopackages_sdk._cli import main\nmain(['--help'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 1
+    assert "ModuleNotFoundError" in out.stderr
+
+
+def test_other_click_errors_are_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise click.ClickException("cannot do that")
+
+    monkeypatch.setattr(_app.cli, "main", broken)
+    assert _app.execute(["package", "x"]) == 1
+    assert capsys.readouterr().err == "djangopackages: cannot do that\n"
+
+
+def test_errors_are_described_in_one_line() -> None:
+    url = "https://djangopackages.org/api/v4/packages/1/"
+    assert describe(x.NotFoundError(url, "No Package", status=404)).startswith("not found: ")
+    assert describe(x.RateLimitedError(url, "wait", status=429)).startswith("rate limited: ")
+    assert describe(x.DeadlineExceededError(url, "late")).startswith("timed out: ")
+    assert describe(x.HTTPStatusError(url, "boom", status=500)).startswith("API error: ")
+    assert describe(x.PaginationError(url, "loop")) == f"PaginationError: loop [{url}]"
+
+
+def test_short_values() -> None:
+    assert short([1, 2, 3]) == "[3 items]"
+    assert short(None) == "null"
+    assert short("a  b\nc") == "a b c"
+    assert short("x" * 50) == "x" * 39 + "…"

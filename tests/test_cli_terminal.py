@@ -8,6 +8,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ def test_package_card_on_a_terminal_is_formatted(server: LiveServer) -> None:
     run = in_terminal("package", "django-otp", base_url=server.base_url)
     assert run.code == 0
     assert ANSI.search(run.screen)
-    plain = ANSI.sub("\x1b[", run.screen)
+    plain = ANSI.sub("", run.screen)
     assert "django-otp" in plain
     assert "Two-Factor Authentication" in plain
 
@@ -71,6 +72,34 @@ def test_snapshot_progress_bar_on_a_terminal(server: LiveServer, tmp_path: Path)
     )
     assert quiet.code == 0
     assert quiet.screen == ""  # NO_COLOR: no bar
+
+
+def test_audit_on_a_terminal(server: LiveServer, tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("django-stronghold\nrequests\n")
+    run = in_terminal("audit", str(requirements), base_url=server.base_url, pipe="stderr")
+    assert run.code == 1  # a stale dependency
+    assert ANSI.search(run.screen)
+    lines = ANSI.sub("", run.screen).splitlines()
+    assert lines[0].split() == ["requirement", "package", "status", "alternatives"]
+    assert lines[1].split()[:3] == ["django-stronghold", "django-stronghold", "stale"]
+    assert lines[-1] == "2 requirements: 1 stale, 1 not on Django Packages"
+
+
+def test_watch_on_a_terminal_stops_at_ctrl_c(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on: every poll fails
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/api/v4/"
+    state = tmp_path / "state.jsonl"
+    run = in_terminal(
+        "watch", "--every", "0.1", "--state", str(state), base_url=dead, interrupt_on="failed"
+    )
+    assert run.code == 130
+    lines = run.screen.splitlines()
+    assert lines[0] == f"watching every 0.1 s, state in {state} (Ctrl-C stops)"
+    assert lines[1].startswith(f"djangopackages: watch: poll 1 of {dead} failed, trying again")
+    assert lines[-1].endswith("djangopackages: interrupted")
+    assert not state.exists()
 
 
 # -- watch -----------------------------------------------------------------------------

@@ -158,7 +158,7 @@ __all__ = [
     "to_polars",
 ]
 
-if not TYPE_CHECKING:  # type checkers read the imports above, and reject unknown names
+if not TYPE_CHECKING:  # pragma: no branch  (type checkers read the imports above instead)
 
     def __getattr__(name: str) -> Any:
         """Import a public name's module on first use, then keep the name here."""
