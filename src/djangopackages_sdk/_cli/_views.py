@@ -88,11 +88,15 @@ def hits(out: Output, query: str, found: Sequence[SearchResult]) -> None:
         return
     from rich.table import Table
 
-    table = Table(box=None, header_style=LABEL, pad_edge=False)
-    table.add_column("kind")
-    table.add_column("slug", style="bold", no_wrap=True)
-    table.add_column("stars", justify="right")
-    table.add_column("description", overflow="ellipsis", no_wrap=True)
+    # The whole width: the description column takes what the others leave.
+    table = Table(box=None, header_style=LABEL, pad_edge=False, expand=True)
+    # Shown whole (rich would otherwise squeeze them to make room for descriptions).
+    slug_width = min(40, max(len(hit.slug) for hit in found))
+    table.add_column("kind", no_wrap=True, min_width=7)
+    table.add_column("slug", style="bold", no_wrap=True, min_width=slug_width)
+    table.add_column("stars", justify="right", no_wrap=True, min_width=6)
+    # The description takes the width left, cut short: one line per hit.
+    table.add_column("description", overflow="ellipsis", no_wrap=True, ratio=1)
     for hit in found:
         table.add_row(hit.item_type, hit.slug, f"{hit.repo_watchers:,}", hit.description)
     out.console.print(table)
@@ -126,9 +130,17 @@ def comparison(out: Output, table: Comparison) -> None:
         header_style=LABEL,
         box=None,
         pad_edge=False,
+        expand=True,
     )
     for name, justify in _COMPARISON_COLUMNS:
-        grid.add_column(name, justify=justify, no_wrap=name != "description")
+        flexible = name == "description"  # takes the width the others leave, cut short
+        grid.add_column(
+            name,
+            justify=justify,
+            no_wrap=True,
+            overflow="ellipsis" if flexible else "fold",
+            ratio=1 if flexible else None,
+        )
     for row in table.rows:
         grid.add_row(
             f"[bold]{escape(row.title)}[/]",
@@ -149,7 +161,7 @@ _COMPARISON_COLUMNS: tuple[tuple[str, Literal["left", "right"]], ...] = (
     ("category", "left"),
     ("last commit", "left"),
     ("version", "left"),
-    ("commits (52 wk)", "right"),
+    ("commits", "right"),
     ("stars", "right"),
     ("forks", "right"),
     ("stale", "left"),
