@@ -62,17 +62,23 @@ def _once(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def loaded_by_version() -> list[str]:
-    """The heavy modules that ``--version`` (and ``--help``) loaded: should be none."""
+def loaded_after(code: str) -> list[str]:
+    """The `HEAVY` modules loaded once ``code`` (one line, its output discarded) ran in
+    a fresh interpreter."""
     probe = (
         "import contextlib, io, sys\n"
-        "from djangopackages_sdk._cli import run\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    run(['--version']); run(['--help'])\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    {code}\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     out = subprocess.run([PYTHON, "-c", probe], check=True, capture_output=True, text=True)
     return [name for name in out.stdout.strip().split(",") if name]
+
+
+def loaded_by_version() -> list[str]:
+    """The heavy modules that ``--version`` and ``--help`` load: should be none."""
+    return loaded_after(
+        "from djangopackages_sdk._cli import run; run(['--version']); run(['--help'])"
+    )
 
 
 def measure(runs: int = 20) -> dict[str, Any]:

@@ -27,25 +27,8 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import startup  # noqa: E402
 
-HEAVY = (
-    "httpx",
-    "rich",
-    "attrs",
-    "cattrs",
-    "djangopackages_sdk._sync",
-    "djangopackages_sdk._async",
-)
-
-
 def _loaded_after(code: str) -> set[str]:
-    """The heavy modules loaded once ``code`` ran in a fresh interpreter."""
-    probe = (
-        "import contextlib, io, sys\n"
-        f"with contextlib.redirect_stdout(io.StringIO()):\n    {code}\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return {name for name in out.stdout.strip().split(",") if name}
+    return set(startup.loaded_after(code))
 
 
 @pytest.mark.parametrize(

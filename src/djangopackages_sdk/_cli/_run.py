@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -115,31 +115,31 @@ def reported() -> Iterator[None]:
         fail(f"{where}{error.strerror or error}")
 
 
-def _base(base_url: str | None) -> str | None:
-    """The root given by ``--base-url`` or the environment; empty means the default."""
-    return (base_url or "").strip() or None
+ClientT = TypeVar("ClientT")
+
+
+def _made(kind: Callable[..., ClientT], base_url: str | None) -> ClientT:
+    """``kind(base_url)``, or ``kind()`` for the default when ``base_url`` is empty or
+    None; a malformed URL is a usage error naming ``--base-url``."""
+    root = (base_url or "").strip()
+    try:
+        return kind(root) if root else kind()
+    except (TypeError, ValueError) as error:
+        raise click.BadParameter(str(error), param_hint="'--base-url'") from None
 
 
 def client(base_url: str | None) -> Client:
-    """A client on ``base_url`` (the live site when None); a malformed URL is a usage error."""
+    """A client on ``base_url`` (the live site when None)."""
     from .._sync import Client
 
-    root = _base(base_url)
-    try:
-        return Client(root) if root else Client()
-    except (TypeError, ValueError) as error:
-        raise click.BadParameter(str(error), param_hint="'--base-url'") from None
+    return _made(Client, base_url)
 
 
 def async_client(base_url: str | None) -> AsyncClient:
-    """An async client on ``base_url``, as `client`."""
+    """An async client on ``base_url`` (the live site when None)."""
     from .._async import AsyncClient
 
-    root = _base(base_url)
-    try:
-        return AsyncClient(root) if root else AsyncClient()
-    except (TypeError, ValueError) as error:
-        raise click.BadParameter(str(error), param_hint="'--base-url'") from None
+    return _made(AsyncClient, base_url)
 
 
 @contextmanager
