@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import startup  # noqa: E402
 
+
 def _loaded_after(code: str) -> set[str]:
     return set(startup.loaded_after(code))
 
