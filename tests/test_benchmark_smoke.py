@@ -192,3 +192,19 @@ def test_the_reliability_figures_of_a_lying_count_are_measured() -> None:
     figures = lying_count()
     assert figures["rows"] == 450
     assert figures["requests"] <= 10
+
+
+def test_the_tables_benchmark_runs_tiny(tmp_path: Path) -> None:
+    from benchmarks import tables
+
+    output = tmp_path / "tables.json"
+    figures = tables.main(["--quick", "--packages", "40", "--runs", "1", "--output", str(output)])
+    assert json.loads(output.read_text(encoding="utf-8")) == figures
+    assert figures["packages"] == 40
+    for library in ("pandas", "polars"):
+        row = figures["libraries"][library]
+        assert row["baseline_seconds"] > 0
+        assert row["sdk_seconds"] > 0
+        assert row["ratio"] == row["sdk_seconds"] / row["baseline_seconds"]
+    assert figures["target"]["ratio"] == 2.0
+    assert "to_pandas() <= 2.0x" in tables.report(figures)

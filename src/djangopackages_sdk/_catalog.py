@@ -16,7 +16,7 @@ from ._diff import CatalogDiff, diff_catalogs
 from ._exceptions import PayloadError
 from ._files import reading, write_atomically
 from ._links import ApiRoot
-from ._models import Category, Grid, Link, Package, ResourceT
+from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
 from ._registry import BY_COLLECTION, BY_KIND, KINDS, as_id, kind_of
 from ._tables import catalog_frame
 
@@ -154,7 +154,7 @@ class Catalog:
         return found
 
     # -- tables and the grid comparison (in _tables.py and _compare.py) ----------------
-    def to_pandas(self, collection: str = "packages") -> pandas.DataFrame:
+    def to_pandas(self, collection: CollectionName = "packages") -> pandas.DataFrame:
         """One collection as a pandas ``DataFrame``, with related titles and counts.
 
         ``collection`` is ``"packages"``, ``"grids"`` or ``"categories"``; the
@@ -162,7 +162,7 @@ class Catalog:
         """
         return catalog_frame(self, collection, "pandas")
 
-    def to_polars(self, collection: str = "packages") -> polars.DataFrame:
+    def to_polars(self, collection: CollectionName = "packages") -> polars.DataFrame:
         """One collection as a polars ``DataFrame``: the columns of `to_pandas`."""
         return catalog_frame(self, collection, "polars")  # type: ignore[no-any-return]
 

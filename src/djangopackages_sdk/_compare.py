@@ -308,7 +308,7 @@ def _bars(commits: tuple[int, ...]) -> str:
     top = max(sums)
     if not top:
         return _BARS[0] * len(sums)
-    return "".join(_BARS[0] if s == 0 else _BARS[1 + (s * 6 - 1) // top] for s in sums)
+    return "".join(_BARS[0] if s == 0 else _BARS[1 + (s * 7 - 1) // top] for s in sums)
 
 
 def _cut(row: ComparisonRow, limit: int = 40) -> str:
