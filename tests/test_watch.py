@@ -8,9 +8,10 @@ announce each change once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,27 @@ from typing import Any
 import pytest
 
 from conftest import Mode
-from djangopackages_sdk import AsyncClient, Catalog, CatalogDiff, Client
-from djangopackages_sdk.testing import FakeAPI, Fault, Hit, LiveServer
-from helpers import package_row
+from djangopackages_sdk import (
+    AsyncClient,
+    Catalog,
+    CatalogDiff,
+    Client,
+    DjangoPackagesError,
+    TransportError,
+)
+from djangopackages_sdk import _watch as watch_module
+from djangopackages_sdk._protocol import Emit, Fetch, Sleep
+from djangopackages_sdk._watch import Blocking, watch_flow
+from djangopackages_sdk.testing import (
+    FakeAPI,
+    Fault,
+    Hit,
+    LiveServer,
+    sample_categories,
+    sample_grids,
+    sample_packages,
+)
+from helpers import API_ROOT, package_row
 from live import serving
 
 Change = Callable[[FakeAPI], object]
@@ -162,16 +181,6 @@ async def test_without_a_state_file_changes_are_kept_in_memory(mode: Mode) -> No
     assert [len(d.new_packages) for d in diffs] == [1]
 
 
-async def test_polls_are_spaced_by_every(mode: Mode) -> None:
-    """Fixed-rate ticks: the pause after a poll is ``every`` less the poll's time."""
-    polls = Polls()
-    with _served(polls) as server:
-        await _watch(mode, server, every=0.2, max_polls=2)
-        starts = [h.time for h in server.hits if h.is_list("packages")]
-    assert len(starts) == 2
-    assert starts[1] - starts[0] >= 0.19  # never sooner than every (a lower bound only)
-
-
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
@@ -236,3 +245,103 @@ def test_a_corrupt_state_file_is_reported_not_overwritten(tmp_path: Path) -> Non
         next(dp.watch(every=1, state=state))
     assert state.read_text(encoding="utf-8") == "not a catalogue\n"
     assert fake.requests == []
+
+
+# -- the flow itself, without I/O ----------------------------------------------------------
+class _Ops:
+    """What the watch flow asks of a client: ``base_url`` and ``_catalog_op``."""
+
+    base_url = "https://djangopackages.org/api/v4/"
+
+    def __init__(self, answers: list[Catalog | DjangoPackagesError]) -> None:
+        self.answers = answers
+
+    def _catalog_op(self, options: object) -> Generator[Fetch, Any, Catalog]:
+        yield Fetch(("https://djangopackages.org/api/v4/packages/",))
+        answer = self.answers.pop(0)
+        if isinstance(answer, DjangoPackagesError):
+            raise answer
+        return answer
+
+
+def _sample(*, without: int | None = None) -> Catalog:
+    packages = tuple(p for p in sample_packages() if p.id != without)
+    return Catalog(API_ROOT, packages, sample_grids(), sample_categories())
+
+
+def _drive(flow: Any) -> list[Any]:
+    """Run a watch flow to its end: each action, in order (Blocking ones are called)."""
+    seen: list[Any] = []
+    reply: Any = None
+    while True:
+        try:
+            action = flow.send(reply)
+        except StopIteration:
+            return seen
+        seen.append(action)
+        reply = action.function() if isinstance(action, Blocking) else None
+
+
+def test_the_flow_saves_before_it_hands_a_diff_out(tmp_path: Path) -> None:
+    state = tmp_path / "state.jsonl"
+    failure = TransportError(API_ROOT, "down")
+    ops = _Ops([_sample(), failure, _sample(), _sample(without=1306)])
+    actions = _drive(watch_flow(ops, 60, state, 4))  # type: ignore[arg-type]
+    kinds = [type(a).__name__ for a in actions]
+    assert kinds == [
+        "Blocking",  # load the state (none yet)
+        "Fetch",  # poll 1: the baseline...
+        "Blocking",  # ...saved
+        "Sleep",
+        "Fetch",  # poll 2: fails, logged
+        "Sleep",
+        "Fetch",  # poll 3: no change, nothing saved
+        "Sleep",
+        "Fetch",  # poll 4: a package gone: saved first, then handed out
+        "Blocking",
+        "Emit",
+    ]
+    assert all(0 < a.seconds <= 60 for a in actions if isinstance(a, Sleep))
+    (emit,) = (a for a in actions if isinstance(a, Emit))
+    assert [c.id for c in emit.value.removed_packages] == [1306]
+    assert len(Catalog.load(state).packages) == 4
+
+
+async def test_cancelling_an_async_watch_leaves_the_state_intact(tmp_path: Path) -> None:
+    """asyncio's Ctrl-C: the task is cancelled while it sleeps between polls."""
+    state = tmp_path / "state.jsonl.gz"
+    with _served(Polls()) as server:
+        async with AsyncClient(server.base_url) as adp:
+
+            async def consume() -> list[CatalogDiff]:
+                return [diff async for diff in adp.watch(every=600, state=state)]
+
+            task = asyncio.create_task(consume())
+            for _ in range(2_000):  # until the baseline is saved (the task then sleeps)
+                if state.exists():
+                    break
+                await asyncio.sleep(0.005)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    _assert_only_the_state(state, packages=5)
+
+
+def _assert_only_the_state(state: Path, *, packages: int) -> None:
+    assert len(Catalog.load(state).packages) == packages
+    assert [p.name for p in state.parent.iterdir()] == [state.name]  # no temporary left
+
+
+def test_polls_start_every_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fixed-rate ticks: the pause is ``every`` less the poll's time, never negative."""
+    clock = iter([0.0, 7.0, 100.0, 250.0, 1000.0, 1000.5])  # each poll's start and end
+
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return next(clock)
+
+    monkeypatch.setattr(watch_module, "time", Clock)
+    ops = _Ops([_sample(), _sample(), _sample()])
+    actions = _drive(watch_flow(ops, 60, None, 3))  # type: ignore[arg-type]
+    assert [a.seconds for a in actions if isinstance(a, Sleep)] == [53.0, 0.0]

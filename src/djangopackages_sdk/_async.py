@@ -275,12 +275,9 @@ class AsyncClient(Operations):
         state: str | os.PathLike[str] | None = None,
         *,
         max_polls: int | None = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
     ) -> AsyncIterator[CatalogDiff]:
         """``async for`` each change: `Client.watch` for asyncio (same arguments)."""
-        options = CallOptions.make(max_retries, deadline)
-        return self._iterate(watch_flow(self, every, state, max_polls, options))
+        return self._iterate(watch_flow(self, every, state, max_polls))
 
     async def aclose(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the

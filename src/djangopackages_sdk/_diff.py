@@ -17,7 +17,8 @@ tuples as lists) and `CatalogDiff.from_dict` back, exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, Literal, Protocol, get_args
@@ -35,8 +36,8 @@ KINDS: Final[tuple[str, ...]] = get_args(ChangeKind)
 
 Row = Package | Grid | Category
 
-# How each field is compared and kept: "link", "links", "datetime", "datetime?",
-# or "plain" (with the JSON types its values may take, checked by from_dict).
+# The shape of each model field, by its annotation: a link or a tuple of links is
+# kept as ids; every shape says which JSON values `from_dict` accepts for it.
 _SHAPES: Final[dict[str, str]] = {
     "Link[Category]": "link",
     "tuple[Link[Grid], ...]": "links",
@@ -296,9 +297,24 @@ def _host_free(value: Any, shape: str) -> Any:
     return value
 
 
-def _key(row: Any, fields: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
-    """The row's values with links as ids: equal keys mean an unchanged row."""
-    return tuple(_host_free(getattr(row, name), shape) for name, shape in fields)
+def _key_function(collection: str) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving a row's host-free key: equal keys mean an unchanged row.
+
+    The plain fields come out of one ``attrgetter`` call; only the link fields
+    take Python work (their ids).
+    """
+    fields = _FIELDS[collection]
+    plain = operator.attrgetter(*(name for name, shape in fields if shape not in _LINKS))
+    links = [(name, shape) for name, shape in fields if shape in _LINKS]
+
+    def key(row: Any) -> tuple[Any, ...]:
+        return (plain(row), *(_host_free(getattr(row, name), shape) for name, shape in links))
+
+    return key
+
+
+_LINKS: Final = ("link", "links")
+_KEYS: Final = {c: _key_function(c) for c in COLLECTIONS}
 
 
 def _row_change(kind: ChangeKind, collection: CollectionName, old: Any, new: Any) -> Change:
@@ -318,7 +334,7 @@ def _collection_changes(
 ) -> list[Change]:
     old_by_id = {row.id: row for row in old_rows}
     new_by_id = {row.id: row for row in new_rows}
-    fields = _FIELDS[collection]
+    key = _KEYS[collection]
     changes: list[Change] = []
     for resource_id in sorted(old_by_id.keys() | new_by_id.keys()):
         old = old_by_id.get(resource_id)
@@ -327,7 +343,7 @@ def _collection_changes(
             changes.append(_row_change("added", collection, None, new))
         elif new is None:
             changes.append(_row_change("removed", collection, old, None))
-        elif old is new or (old == new if same_host else _key(old, fields) == _key(new, fields)):
+        elif old is new or (old == new if same_host else key(old) == key(new)):
             continue  # attrs' == compares datetimes by instant, links by URL (one host here)
         else:
             change = _row_change("changed", collection, old, new)

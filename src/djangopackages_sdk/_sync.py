@@ -292,8 +292,6 @@ class Client(Operations):
         state: str | os.PathLike[str] | None = None,
         *,
         max_polls: int | None = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
     ) -> Iterator[CatalogDiff]:
         """Poll the catalogue every ``every`` seconds; yield a `CatalogDiff` per change.
 
@@ -303,8 +301,7 @@ class Client(Operations):
         next tick. ``max_polls`` ends the iteration after that many polls. See
         docs/bots.md.
         """
-        options = CallOptions.make(max_retries, deadline)
-        return self._iterate(watch_flow(self, every, state, max_polls, options))
+        return self._iterate(watch_flow(self, every, state, max_polls))
 
     def close(self) -> None:
         """Release the connection pool (unless the httpx client was passed in) and the

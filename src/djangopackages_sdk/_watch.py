@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 import attrs
 
 from ._catalog import Catalog
-from ._config import CallOptions
+from ._config import NO_OPTIONS, CallOptions
 from ._diff import CatalogDiff
 from ._exceptions import DjangoPackagesError
 from ._protocol import Emit, Fetch, Sleep
@@ -81,9 +81,12 @@ def watch_flow(
     every: float,
     state: str | os.PathLike[str] | None,
     max_polls: int | None,
-    options: CallOptions,
+    options: CallOptions = NO_OPTIONS,
 ) -> WatchFlow:
-    """The flow of ``watch`` (arguments checked now, before any poll)."""
+    """The flow of ``watch`` (arguments checked now, before any poll).
+
+    Each poll's requests take the client's retry settings, or ``options``.
+    """
     _check(every, state, max_polls)
     return _polls(ops, float(every), None if state is None else Path(state), max_polls, options)
 
