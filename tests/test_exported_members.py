@@ -30,6 +30,7 @@ ENGINE = {
     "_files",
     "_guard",
     "_health",
+    "_history_store",
     "_identity",
     "_operations",
     "_protocol",

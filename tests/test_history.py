@@ -125,6 +125,8 @@ def test_at_defaults_to_fetched_at_and_must_move_forward(tmp_path: Path) -> None
             history.record(_catalog(T0 - timedelta(days=1)))
         with pytest.raises(ValueError, match="at must be timezone-aware"):
             history.record(_catalog(), at=datetime(2030, 1, 1))
+        with pytest.raises(ValueError, match=r"at \(by default the catalogue's fetched_at\)"):
+            history.record(_catalog(datetime(2030, 1, 1)))
         with pytest.raises(TypeError, match="at must be a datetime, not str"):
             history.record(_catalog(), at="2030-01-01")  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="catalog must be a Catalog, not list"):
@@ -330,3 +332,43 @@ def test_two_processes_recording_into_one_file(tmp_path: Path) -> None:
         for day in (0, 17, days - 1):
             assert history.catalog_at(times[day]) == _catalog(times[day], django_otp=day)
         assert [v for _, v in history.series("django-otp", "repo_watchers")] == list(range(days))
+
+
+def test_diff_between_two_snapshots(tmp_path: Path) -> None:
+    first = _catalog()
+    second = _catalog(T0 + timedelta(days=1), django_otp=700)
+    gone = attrs.evolve(second, packages=second.packages[1:], fetched_at=T0 + timedelta(days=2))
+    back = attrs.evolve(
+        _catalog(T0 + timedelta(days=3), django_otp=700, django_stronghold=1),
+        base_url="http://127.0.0.1:8000/api/v4/",  # another host: links differ, data not
+    )
+    catalogs = [first, second, gone, back]
+    with History(tmp_path / "h.sqlite") as history:
+        for catalog in catalogs:
+            history.record(catalog)
+        for since in range(4):
+            for until in range(since, 4):
+                expected = catalogs[since].diff(catalogs[until])
+                got = history.diff(catalogs[since].fetched_at, catalogs[until].fetched_at)
+                assert got == expected, (since, until)
+        one = history.diff(T0, T0 + timedelta(hours=30))  # times pick the snapshot in force
+        assert [(c.kind, c.slug, dict(c.fields)) for c in one] == [
+            ("changed", "django-otp", {"repo_watchers": (621, 700)})
+        ]
+        assert one.since == T0
+        assert one.until == T0 + timedelta(days=1)
+        removed = history.diff(T0 + timedelta(days=1), T0 + timedelta(days=2))
+        assert [c.slug for c in removed.removed_packages] == ["django-messages"]
+        assert history.diff(T0 + timedelta(days=2)) == gone.diff(back)  # until: the last
+        assert not history.diff(T0, T0)
+        with pytest.raises(ValueError, match=r"since .* must not be later than until"):
+            history.diff(T0 + timedelta(days=1), T0)
+        with pytest.raises(KeyError, match="nothing was recorded at or before"):
+            history.diff(T0 - timedelta(days=1))
+        with pytest.raises(ValueError, match="until must be timezone-aware"):
+            history.diff(T0, datetime(2030, 1, 1))
+
+
+def test_diff_of_an_empty_history(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite") as history, pytest.raises(KeyError, match="at or before"):
+        history.diff(T0)

@@ -50,6 +50,7 @@ LAYER_OF_MODULE = {
     "_async": ENGINE,
     "_contract": USES,
     "_history": USES,
+    "_history_store": USES,
     "_audit": USES,
     "testing": USES,
     "__init__": USES,

@@ -40,8 +40,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections import Counter
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -51,52 +49,24 @@ import attrs
 
 from ._catalog import Catalog
 from ._convert import get_converter
+from ._diff import CatalogDiff, diff_catalogs
 from ._exceptions import PayloadError
+from ._history_store import (
+    CHANGED_QUERY,
+    SNAPSHOT_QUERY,
+    check_time,
+    connect,
+    rows_of,
+    stamp,
+    write,
+)
 from ._models import Category, Grid, Package
 from ._registry import COLLECTIONS, as_id, model_of
 
 __all__ = ["History"]
 
-FORMAT: Final = "djangopackages-sdk-history"
-VERSION: Final = 1
-_ORDER_COLUMNS: Final = {
-    "packages": "package_order",
-    "grids": "grid_order",
-    "categories": "category_order",
-}
-_SCHEMA: Final = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE snapshots (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL UNIQUE,
-    fetched_at TEXT NOT NULL,
-    base_url TEXT NOT NULL,
-    packages INTEGER NOT NULL,
-    grids INTEGER NOT NULL,
-    categories INTEGER NOT NULL,
-    package_order TEXT,
-    grid_order TEXT,
-    category_order TEXT
-);
-CREATE TABLE versions (
-    collection TEXT NOT NULL,
-    id INTEGER NOT NULL,
-    slug TEXT NOT NULL,
-    valid_from INTEGER NOT NULL REFERENCES snapshots (id),
-    valid_to INTEGER REFERENCES snapshots (id),
-    data TEXT NOT NULL,
-    PRIMARY KEY (collection, id, valid_from)
-);
-CREATE INDEX versions_valid_to ON versions (valid_to, valid_from);
-CREATE INDEX versions_slug ON versions (collection, slug);
-"""
-_SNAPSHOT_QUERY: Final = (
-    # Two index searches on versions_valid_to: the current versions, then the closed ones
-    "SELECT collection, id, data FROM versions WHERE valid_to IS NULL AND valid_from <= ?1"
-    " UNION ALL SELECT collection, id, data FROM versions WHERE valid_to > ?1 AND valid_from <= ?1"
-)
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
 _PACKAGE_FIELDS: Final = tuple(field.name for field in attrs.fields(Package))
-_Row = tuple[str, int, str, str]  # collection, id, slug, data
 
 
 class History:
@@ -113,47 +83,11 @@ class History:
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a str or a Path, not {type(path).__name__}")
-        self.path = os.fspath(path)
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=timeout, isolation_level=None
-        )
-        try:
-            self._open()
-        except BaseException:
-            self.close()
-            raise
+        self.path: str = os.fspath(path)
+        """The file's path, as given."""
+        self._conn: sqlite3.Connection | None = connect(self.path, timeout)
 
     # -- lifecycle ---------------------------------------------------------------------
-    def _open(self) -> None:
-        conn = self._db
-        try:
-            tables = self._tables()
-        except sqlite3.DatabaseError:
-            raise PayloadError(self.path, f"{self.path} is not an SQLite database") from None
-        if not tables:
-            with _write(conn):
-                if not self._tables():  # another process may have just created it
-                    for statement in _SCHEMA.split(";"):
-                        conn.execute(statement)
-                    conn.executemany(
-                        "INSERT INTO meta VALUES (?, ?)",
-                        [("format", FORMAT), ("version", str(VERSION))],
-                    )
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        meta = dict(conn.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
-        if meta.get("format") != FORMAT:
-            raise PayloadError(self.path, f"{self.path} is not a {FORMAT} database")
-        if meta.get("version") != str(VERSION):
-            raise PayloadError(
-                self.path,
-                f"{self.path}: history version {meta.get('version')!r} is not one this SDK "
-                f"reads ({VERSION})",
-            )
-
-    def _tables(self) -> set[str]:
-        return {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
-
     @property
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -193,20 +127,24 @@ class History:
         """
         if not isinstance(catalog, Catalog):
             raise TypeError(f"catalog must be a Catalog, not {type(catalog).__name__}")
-        when = _check_time(catalog.fetched_at if at is None else at, "at")
-        stamp = _stamp(when)
-        rows, counts, orders = _rows_of(catalog)
+        when = (
+            check_time(catalog.fetched_at, "at (by default the catalogue's fetched_at)")
+            if at is None
+            else check_time(at, "at")
+        )
+        moment = stamp(when)
+        rows, counts, orders = rows_of(catalog)
         conn = self._db
-        with _write(conn):
+        with write(conn):
             last = conn.execute("SELECT max(at) FROM snapshots").fetchone()[0]
-            if last is not None and stamp <= last:
+            if last is not None and moment <= last:
                 raise ValueError(
-                    f"at ({stamp}) must be later than the last snapshot recorded ({last})"
+                    f"at ({moment}) must be later than the last snapshot recorded ({last})"
                 )
             snapshot = conn.execute(
                 "INSERT INTO snapshots (at, fetched_at, base_url, packages, grids, categories,"
                 " package_order, grid_order, category_order) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (stamp, catalog.fetched_at.isoformat(), catalog.base_url, *counts, *orders),
+                (moment, catalog.fetched_at.isoformat(), catalog.base_url, *counts, *orders),
             ).lastrowid
             assert snapshot is not None  # an INSERT into a rowid table always sets it
             current = {
@@ -251,19 +189,11 @@ class History:
         the same order, same ``fetched_at``). ``when`` must be timezone-aware.
         Raises ``KeyError`` when nothing was recorded at or before ``when``.
         """
-        stamp = _stamp(_check_time(when, "when"))
-        conn = self._db
-        snapshot = conn.execute(
-            "SELECT id, fetched_at, base_url, packages, grids, categories, package_order,"
-            " grid_order, category_order FROM snapshots WHERE at <= ? ORDER BY at DESC LIMIT 1",
-            (stamp,),
-        ).fetchone()
-        if snapshot is None:
-            raise KeyError(f"nothing was recorded at or before {stamp}")
-        sid, fetched_at, base_url, *rest = snapshot
+        sid, fetched_at, base_url, *rest = self._snapshot(check_time(when, "when"))
         counts, orders = rest[:3], rest[3:]
+        conn = self._db
         found: dict[str, list[tuple[int, str]]] = {c: [] for c in COLLECTIONS}
-        for collection, rid, data in conn.execute(_SNAPSHOT_QUERY, (sid,)):
+        for collection, rid, data in conn.execute(SNAPSHOT_QUERY, (sid,)):
             found[collection].append((rid, data))
         packages, grids, categories = (
             self._structure(collection, found[collection], order, count)
@@ -295,13 +225,60 @@ class History:
                 raise PayloadError(
                     self.path, f"{self.path}: a snapshot's {collection} are not those it lists"
                 )
+        return self._models(collection, [data for _, data in found])
+
+    def _models(self, collection: str, texts: list[str]) -> tuple[Package | Grid | Category, ...]:
+        """Rows of ``versions.data`` as models; a bad one raises `PayloadError`."""
         loads = json.loads
         models, errors = get_converter().structure_rows(
-            [loads(data) for _, data in found], model_of(collection), url=self.path, path=collection
+            [loads(text) for text in texts], model_of(collection), url=self.path, path=collection
         )
         if errors:
             raise errors[0][1]
         return tuple(models)  # type: ignore[arg-type]
+
+    def _snapshot(self, when: datetime) -> tuple[Any, ...]:
+        """The ``snapshots`` row in force at ``when`` (without ``at``); ``KeyError`` if none."""
+        row = self._db.execute(
+            "SELECT id, fetched_at, base_url, packages, grids, categories, package_order,"
+            " grid_order, category_order FROM snapshots WHERE at <= ? ORDER BY at DESC LIMIT 1",
+            (stamp(when),),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"nothing was recorded at or before {stamp(when)}")
+        return tuple(row)
+
+    def diff(self, since: datetime, until: datetime | None = None) -> CatalogDiff:
+        """What changed from the snapshot at ``since`` to the one at ``until``.
+
+        Each time picks the snapshot in force then, as in `catalog_at`; ``until``
+        defaults to the last snapshot. The result equals
+        ``history.catalog_at(since).diff(history.catalog_at(until))`` (see
+        `Catalog.diff`) but reads only the versions that changed in between.
+        ``since`` later than ``until`` raises ``ValueError``; nothing recorded at or
+        before ``since``, ``KeyError``.
+        """
+        start = check_time(since, "since")
+        end = _END_OF_TIME if until is None else check_time(until, "until")
+        if start > end:
+            raise ValueError(f"since ({stamp(start)}) must not be later than until ({stamp(end)})")
+        old, new = self._snapshot(start), self._snapshot(end)
+        rows: dict[tuple[int, str], list[str]] = {
+            (side, c): [] for side in (0, 1) for c in COLLECTIONS
+        }
+        for collection, data, side in self._db.execute(CHANGED_QUERY, (old[0], new[0])):
+            rows[side, collection].append(data)
+        older, newer = (
+            _Changed(
+                self._models("packages", rows[side, "packages"]),  # type: ignore[arg-type]
+                self._models("grids", rows[side, "grids"]),  # type: ignore[arg-type]
+                self._models("categories", rows[side, "categories"]),  # type: ignore[arg-type]
+                datetime.fromisoformat(snapshot[1]),
+                snapshot[2],
+            )
+            for side, snapshot in ((0, old), (1, new))
+        )
+        return diff_catalogs(older, newer)
 
     def series(self, package: Package | int | str, field: str) -> tuple[tuple[datetime, Any], ...]:
         """``(time, value)`` for each snapshot holding ``package``: one field over time.
@@ -355,45 +332,12 @@ class History:
         return int(row[0])
 
 
-class _write:
-    """``with _write(conn):`` one write transaction, its lock taken up front."""
+@attrs.frozen
+class _Changed:
+    """The resources of one snapshot that differ from another's: what a diff reads."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-
-
-def _check_time(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got the naive {value.isoformat()}")
-    return value.astimezone(UTC)
-
-
-def _stamp(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _rows_of(catalog: Catalog) -> tuple[list[_Row], list[int], list[str | None]]:
-    """Every resource as a ``versions`` row (without its snapshot), the counts and orders."""
-    unstructure = get_converter().unstructure
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    rows: list[_Row] = []
-    counts: list[int] = []
-    orders: list[str | None] = []
-    for collection in COLLECTIONS:
-        items: Iterable[Package | Grid | Category] = getattr(catalog, collection)
-        ids = [item.id for item in items]
-        if len(set(ids)) != len(ids):
-            twice = sorted(i for i, n in Counter(ids).items() if n > 1)
-            raise ValueError(f"catalog holds {collection} with the same id twice: {twice[:5]}")
-        rows.extend((collection, item.id, item.slug, dumps(unstructure(item))) for item in items)
-        counts.append(len(ids))
-        orders.append(None if ids == sorted(ids, reverse=True) else json.dumps(ids))
-    return rows, counts, orders
+    packages: tuple[Package, ...]
+    grids: tuple[Grid, ...]
+    categories: tuple[Category, ...]
+    fetched_at: datetime
+    base_url: str
