@@ -147,6 +147,22 @@ def test_grid_json_and_its_requests(server: LiveServer) -> None:
     assert shown["packages"] == [listed[1867], listed[1672]]  # most stars first
 
 
+def test_grid_sends_only_what_the_comparison_needs() -> None:
+    """At a larger scale too, the command adds no request to ``Client.compare``'s."""
+    data = catalogue.generate(600, 60, 3, seed=11)
+    by_size = {len(g["packages"]): g["slug"] for g in data["grids"]}
+    with serving(FakeAPI(**data)) as live:
+        for slug in (by_size[min(by_size)], by_size[max(by_size)]):
+            start = len(live.hits)
+            assert cli("grid", slug, base_url=live.base_url).returncode == 0
+            sent = paths_since(live, start)
+            start = len(live.hits)
+            with Client(live.base_url) as dp:
+                dp.compare(slug)
+            assert sorted(sent) == sorted(paths_since(live, start))
+            assert sent[0] == f"grids/{slug}/"
+
+
 def test_grid_usage_errors(server: LiveServer) -> None:
     error = one_line_error(cli("grid", "7", "--sort", "nope", base_url=server.base_url), 2)
     assert "'--sort'" in error
