@@ -58,6 +58,8 @@ LAYER_OF_MODULE = {
     "_audit": USES,
     "testing": USES,
     "__init__": USES,
+    "_cli": USES,
+    "__main__": USES,
 }
 """Every top-level module or subpackage of the package, and its layer."""
 

@@ -37,7 +37,7 @@ from ._guard import AsyncSharedCalls
 from ._links import DEFAULT_BASE_URL
 from ._lists import SearchResults
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
-from ._operations import Operations
+from ._operations import OnPage, Operations
 from ._pages import Checkpoint, Page
 from ._protocol import Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
 from ._request import BodyReader, request_flow, settle
@@ -246,10 +246,15 @@ class AsyncClient(Operations):
         )
 
     async def catalog(
-        self, *, max_retries: int | None = None, deadline: float | None = None
+        self,
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        on_page: OnPage | None = None,
     ) -> Catalog:
-        """Every package, grid and category, read concurrently, linked offline."""
-        return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
+        """Every package, grid and category, read concurrently, linked offline.
+        ``on_page(collection, page)`` sees each page as it arrives (progress bars)."""
+        return await self._run(self._catalog_op(CallOptions.make(max_retries, deadline), on_page))
 
     async def compare(
         self,

@@ -9,7 +9,7 @@ drives the flows (see `_protocol.py`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
@@ -38,13 +38,15 @@ from ._models import (
     ResourceT,
     SearchResult,
 )
-from ._pages import Checkpoint
+from ._pages import Checkpoint, Page
 from ._protocol import Emit, Fetch, Flow, collect, fetch_one, gather
 from ._registry import BY_COLLECTION, COLLECTIONS, as_id, collection_of, model_of
 
-__all__ = ["Operations"]
+__all__ = ["OnPage", "Operations"]
 
 T = TypeVar("T")
+OnPage = Callable[[CollectionName, Page[Any]], None]
+"""``catalog(on_page=...)``: called with each page of each collection as it arrives."""
 
 
 class Operations:
@@ -382,7 +384,7 @@ class Operations:
         (kept,) = self._identity.store_many([item])
         return kept
 
-    def _catalog_op(self, options: CallOptions) -> Flow[Catalog]:
+    def _catalog_op(self, options: CallOptions, on_page: OnPage | None = None) -> Flow[Catalog]:
         # A count this client read before is a good guess of each size: the crawls
         # then read every row in their first round.
         crawls = [
@@ -396,7 +398,10 @@ class Operations:
             )
             for c in COLLECTIONS
         ]
-        packages, grids, categories = yield from gather([collect(c.run()) for c in crawls])
+        seen = [None if on_page is None else functools.partial(on_page, c) for c in COLLECTIONS]
+        packages, grids, categories = yield from gather(
+            [collect(crawl.run(), on_page=hook) for crawl, hook in zip(crawls, seen, strict=True)]
+        )
         return Catalog(self.root.url, tuple(packages), tuple(grids), tuple(categories))
 
     def _compare_op(

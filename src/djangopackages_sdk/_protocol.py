@@ -185,11 +185,16 @@ def gather(flows: Sequence[Flow[Any]]) -> Flow[list[Any]]:
     return results
 
 
-def collect(flow: CrawlFlow[Any], stop: Callable[[int], bool] | None = None) -> Flow[list[Any]]:
+def collect(
+    flow: CrawlFlow[Any],
+    stop: Callable[[int], bool] | None = None,
+    on_page: Callable[[Page[Any]], None] | None = None,
+) -> Flow[list[Any]]:
     """Run a crawl (``crawl.run()``) inside a flow and return its rows, in order.
 
     ``stop(rounds)``, asked before each round of requests after the first
-    (``rounds`` counts those already made), ends the crawl early when it says so.
+    (``rounds`` counts those already made), ends the crawl early when it says so;
+    ``on_page(page)`` sees each page as it arrives (progress bars).
     """
     items: list[Any] = []
     reply: list[FetchResult] | None = None
@@ -201,6 +206,8 @@ def collect(flow: CrawlFlow[Any], stop: Callable[[int], bool] | None = None) -> 
             return items
         if isinstance(action, Emit):
             items.extend(action.value.items)
+            if on_page is not None:
+                on_page(action.value)
             reply = None
             continue
         if rounds and stop is not None and stop(rounds):

@@ -39,7 +39,7 @@ from ._guard import Attempt, Call, SharedCalls, install, running
 from ._links import DEFAULT_BASE_URL
 from ._lists import SearchResults
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
-from ._operations import Operations
+from ._operations import OnPage, Operations
 from ._pages import Checkpoint, Page
 from ._protocol import Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
 from ._request import BodyReader, request_flow, settle
@@ -264,9 +264,16 @@ class Client(Operations):
         """The resources behind several links, in the same order, fetched in the cheapest plan."""
         return self._run(self._resolve_many_op(links, CallOptions.make(max_retries, deadline)))
 
-    def catalog(self, *, max_retries: int | None = None, deadline: float | None = None) -> Catalog:
-        """Every package, grid and category, read concurrently, linked offline."""
-        return self._run(self._catalog_op(CallOptions.make(max_retries, deadline)))
+    def catalog(
+        self,
+        *,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        on_page: OnPage | None = None,
+    ) -> Catalog:
+        """Every package, grid and category, read concurrently, linked offline.
+        ``on_page(collection, page)`` sees each page as it arrives (progress bars)."""
+        return self._run(self._catalog_op(CallOptions.make(max_retries, deadline), on_page))
 
     def compare(
         self,
