@@ -390,3 +390,11 @@ def test_history_refuses_a_time_before_its_last_snapshot(
         history.record(dp.catalog(), at=datetime(2100, 1, 1, tzinfo=UTC))
     error = one_line_error(cli("history", "record", str(db), base_url=server.base_url), 1)
     assert error.startswith(f"djangopackages: {db}: ")
+
+
+def test_options_go_before_the_command_too(server: LiveServer) -> None:
+    before = cli("--base-url", server.base_url, "--json", "package", "1867", base_url="http://bad")
+    assert json.loads(before.stdout)["id"] == 1867
+    after = cli("--base-url", "http://bad", "package", "1867", "--base-url", server.base_url)
+    assert after.returncode == 0
+    assert after.stdout.startswith("django-otp")

@@ -36,21 +36,35 @@ def common(command: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         import rich  # noqa: F401  (the extra, whole, before any work: see _cli.run)
 
+        # Given after the command, an option wins over the same option given before
+        # it (``djangopackages --json package x``), which wins over the environment.
+        before = click.get_current_context().find_root().params
+        if kwargs.get("base_url") is None:
+            kwargs["base_url"] = before.get("base_url")
+        kwargs["as_json"] = bool(kwargs.get("as_json") or before.get("as_json"))
         try:
             return function(*args, **kwargs)
         except KeyboardInterrupt:
             raise click.exceptions.Exit(interrupted()) from None
 
-    command = cast(F, run)
-    command = click.option(
-        "--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout."
-    )(command)
+    return _json_option(_base_url_option(cast(F, run), environment=False))
+
+
+def _json_option(command: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(
+        command
+    )
+
+
+def _base_url_option(command: F, *, environment: bool) -> F:
+    """``--base-url``: read from the environment by the group only, so that the option
+    given before the command is not shadowed by the variable after it."""
     return click.option(
         "--base-url",
-        envvar=ENV_BASE_URL,
-        show_envvar=True,
+        envvar=ENV_BASE_URL if environment else None,
+        show_envvar=environment,
         metavar="URL",
-        help="The API root [default: https://djangopackages.org/api/v4/].",
+        help=f"The API root (also ${ENV_BASE_URL}) [default: https://djangopackages.org/api/v4/].",
     )(command)
 
 
@@ -58,11 +72,14 @@ def common(command: F) -> F:
 @click.version_option(
     __version__, "--version", "-V", prog_name=PROG, message="%(prog)s %(version)s"
 )
-def cli() -> None:
+@_json_option
+@functools.partial(_base_url_option, environment=True)
+def cli(base_url: str | None, as_json: bool) -> None:
     """Django Packages (djangopackages.org) from the command line.
 
     Formatted output on a terminal; plain text when piped or with NO_COLOR set;
-    --json for scripts. Exit status: 0 done, 1 an API, network or file error (or
+    --json for scripts. --base-url and --json go before or after the command.
+    Exit status: 0 done, 1 an API, network or file error (or
     a stale dependency for audit), 2 a usage error, 130 interrupted (Ctrl-C).
     """
 

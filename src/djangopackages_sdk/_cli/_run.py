@@ -85,10 +85,7 @@ def describe(error: Exception) -> str:
 
     kinds: tuple[tuple[type[Exception], str], ...] = (
         (x.NotFoundError, "not found"),
-        (
-            x.BaseURLError,
-            "wrong base URL (not the API root, such as https://djangopackages.org/api/v4/)",
-        ),
+        (x.BaseURLError, "wrong base URL"),  # its message says what the root looks like
         (x.RateLimitedError, "rate limited"),
         (x.DeadlineExceededError, "timed out"),
         (x.TransportError, "network error"),
