@@ -235,6 +235,6 @@ def test_models_in_catalog_are_the_sdk_models() -> None:
     assert all(isinstance(p, Package) for p in catalog.packages)
     # A short summary, never the repr of thousands of packages.
     assert repr(catalog) == (
-        f"<Catalog {API}: 5 packages, 8 grids, 1 categories, "
+        f"<Catalog {API}: 5 packages, 8 grids, 1 category, "
         f"fetched {catalog.fetched_at.isoformat()}>"
     )

@@ -187,7 +187,7 @@ def test_snapshot_saves_the_catalogue(server: LiveServer, tmp_path: Path, name: 
     path = tmp_path / name
     result = cli("snapshot", str(path), base_url=server.base_url)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"saved 5 packages, 8 grids, 1 categories to {path}\n"
+    assert result.stdout == f"saved 5 packages, 8 grids, 1 category to {path}\n"
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
     saved = Catalog.load(path)
     with Client(server.base_url) as dp:
@@ -246,7 +246,7 @@ def test_history_record_and_series(server: LiveServer, tmp_path: Path) -> None:
     db = tmp_path / "history.db"
     first = cli("history", "record", str(db), base_url=server.base_url)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("recorded 5 packages, 8 grids, 1 categories at ")
+    assert first.stdout.startswith("recorded 5 packages, 8 grids, 1 category at ")
     assert first.stdout.endswith(f" in {db} (1 snapshots)\n")
     with serving(FakeAPI(**changed_data())) as changed:
         second = cli("history", "record", str(db), "--json", base_url=changed.base_url)

@@ -19,7 +19,8 @@ from djangopackages_sdk import _exceptions as x
 from djangopackages_sdk._cli import _app
 from djangopackages_sdk._cli._changes import short
 from djangopackages_sdk._cli._run import describe
-from djangopackages_sdk._cli._views import age, when
+from djangopackages_sdk._cli._views import when
+from djangopackages_sdk._words import age
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:

@@ -61,7 +61,7 @@ def test_snapshot_progress_bar_on_a_terminal(server: LiveServer, tmp_path: Path)
     path = tmp_path / "c.jsonl"
     run = in_terminal("snapshot", str(path), base_url=server.base_url, pipe="stdout")
     assert run.code == 0
-    assert run.piped == f"saved 5 packages, 8 grids, 1 categories to {path}\n"
+    assert run.piped == f"saved 5 packages, 8 grids, 1 category to {path}\n"
     bar = ANSI.sub("", run.screen)
     for collection, total in (("packages", 5), ("grids", 8), ("categories", 1)):
         assert collection in bar

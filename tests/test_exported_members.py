@@ -33,6 +33,7 @@ ENGINE = {
     "_guard",
     "_health",
     "_html",
+    "_words",
     "_history_store",
     "_identity",
     "_operations",

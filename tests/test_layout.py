@@ -33,6 +33,7 @@ LAYER_OF_MODULE = {
     "_files": WIRE,
     "_catalog": WIRE,
     "_html": WIRE,
+    "_words": WIRE,
     "_cards": WIRE,
     "_overviews": WIRE,
     "_lists": WIRE,

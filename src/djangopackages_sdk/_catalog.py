@@ -21,6 +21,7 @@ from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
 from ._overviews import catalog_html
 from ._registry import BY_COLLECTION, BY_KIND, KINDS, as_id, kind_of
 from ._tables import catalog_frame
+from ._words import count_resources
 
 if TYPE_CHECKING:
     import pandas
@@ -90,9 +91,11 @@ class Catalog:
     def __repr__(self) -> str:
         # A cheap repr: asyncio (3.11) formats a finished task's result, and a
         # full attrs repr of thousands of packages takes a noticeable time.
+        counts = {"packages": len(self.packages), "grids": len(self.grids)}
+        counts["categories"] = len(self.categories)
         return (
-            f"<Catalog {self.base_url}: {len(self.packages)} packages, {len(self.grids)} grids, "
-            f"{len(self.categories)} categories, fetched {self.fetched_at.isoformat()}>"
+            f"<Catalog {self.base_url}: {count_resources(counts)}, "
+            f"fetched {self.fetched_at.isoformat()}>"
         )
 
     def __len__(self) -> int:

@@ -16,10 +16,12 @@ Nothing here imports a model: the views take any value with the right attributes
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import datetime
 from html import escape
 from typing import Final
 from urllib.parse import urlsplit
+
+from ._words import age, count, number
 
 __all__ = [
     "STYLE",
@@ -94,43 +96,6 @@ def link(url: str | None, label: str) -> str:
     if not url or urlsplit(url.strip()).scheme.lower() not in _SAFE_SCHEMES:
         return text(label)
     return f'<a href="{text(url.strip())}" target="_blank" rel="noopener">{text(label)}</a>'
-
-
-def number(value: int) -> str:
-    """An integer with thousands separators: ``5,405``."""
-    return f"{value:,}"
-
-
-def count(n: int, word: str) -> str:
-    """``1 package``, ``5,405 packages``, ``3 categories``."""
-    if n == 1:
-        return f"1 {word}"
-    consonant_y = word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u")
-    plural = f"{word[:-1]}ies" if consonant_y else f"{word}s"
-    return f"{number(n)} {plural}"
-
-
-def age(when: datetime | date | None, now: datetime | None = None) -> str:
-    """How long ago ``when`` was, in words: ``today``, ``5 days ago``, ``3 months ago``.
-
-    ``now`` defaults to the current time (naive when ``when`` is naive); ``unknown``
-    for ``None``.
-    """
-    if when is None:
-        return "unknown"
-    if not isinstance(when, datetime):
-        when = datetime(when.year, when.month, when.day, tzinfo=UTC)
-    if now is None:
-        now = datetime.now(UTC)
-    if (when.tzinfo is None) != (now.tzinfo is None):
-        when, now = when.replace(tzinfo=None), now.replace(tzinfo=None)
-    days = (now - when).days
-    if days < 0:
-        return "in the future"
-    for size, unit in ((365, "year"), (30, "month"), (7, "week"), (1, "day")):
-        if days >= size:
-            return f"{count(days // size, unit)} ago"
-    return "today"
 
 
 def moment(when: datetime | None, now: datetime | None = None) -> str:

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
+
+from .._words import age, count_resources
 
 if TYPE_CHECKING:
     from .._catalog import Catalog
@@ -14,21 +16,6 @@ if TYPE_CHECKING:
     from ._run import Output
 
 LABEL = "bold cyan"
-
-
-def age(moment: datetime, now: datetime | None = None) -> str:
-    """How long ago ``moment`` was, in the largest whole unit: ``3 days ago``."""
-    now = now or datetime.now(UTC)
-    if moment.tzinfo is None:  # a naive time from the API: taken as UTC
-        moment = moment.replace(tzinfo=UTC)
-    days = (now - moment).days
-    if days < 0:
-        return "in the future"
-    for unit, size in (("year", 365), ("month", 30), ("week", 7), ("day", 1)):
-        if days >= size:
-            count = days // size
-            return f"{count} {unit}{'s' if count > 1 else ''} ago"
-    return "today"
 
 
 def when(moment: datetime | None, now: datetime | None = None) -> str:
@@ -112,8 +99,8 @@ def catalog_counts(catalog: Catalog) -> dict[str, int]:
 
 
 def counted(counts: dict[str, int]) -> str:
-    """``5 packages, 8 grids, 1 categories`` from `catalog_counts`."""
-    return ", ".join(f"{number:,} {name}" for name, number in counts.items())
+    """``5 packages, 8 grids, 1 category`` from `catalog_counts`."""
+    return count_resources(counts)
 
 
 def comparison(out: Output, table: Comparison) -> None:
