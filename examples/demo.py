@@ -30,6 +30,7 @@ from djangopackages_sdk import (
     Package,
     RetryEvent,
     TransportError,
+    audit,
 )
 from djangopackages_sdk.testing import FakeAPI
 
@@ -100,6 +101,30 @@ def tour(dp: Client, page_size: int | None = None) -> None:
         again = Catalog.load(path)
         size = path.stat().st_size
         print(f"  saved to JSON Lines ({size:,} bytes), loaded back equal: {again == catalog}")
+    health(catalog, otp)
+
+
+def health(catalog: Catalog, otp: Package) -> None:
+    """What the catalogue says about development, offline: staleness, a grid
+    compared side by side, and an audit of some requirements."""
+    print("\n== Health, from the catalogue (no request)")
+    stale = [p for p in catalog.packages if p.is_stale()]
+    print(f"  {plural(len(stale), 'package')} without a commit for a year (the site's rule)")
+    print(f"  {otp.title}: {otp.commits_last_12_weeks} commits in the last 12 weeks")
+    grid = catalog.grids_of(otp)[0]
+    comparison = catalog.compare(grid, sort="stars")
+    print(f"  {grid.title}, compared by stars ({grid.site_url}):")
+    for row in comparison.rows[:5]:
+        status = "stale" if row.stale else "active"
+        print(f"    {row.title:24} {row.stars:>6} stars  {row.version or '-':10} {status}")
+    print("  audit of django-otp, django-messages, requests:")
+    for entry in audit(["django-otp", "django-messages", "requests"], catalog):
+        if entry.package is None:
+            print(f"    {entry.name}: not on Django Packages")
+            continue
+        instead = ", ".join(p.title for p in entry.alternatives[:3]) or "none known"
+        verdict = "stale, alternatives: " + instead if entry.stale else "active"
+        print(f"    {entry.name}: {verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:
