@@ -14,7 +14,8 @@ DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo.py"
 
 def _demo() -> ModuleType:
     spec = importlib.util.spec_from_file_location("demo_under_test", DEMO)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
