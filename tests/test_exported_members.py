@@ -23,12 +23,14 @@ INTERNAL = {
 # (the engine, the registry, the models' derived facts), none of it meant for users.
 ENGINE = {
     "_accessors",
+    "_async_io",
     "_cards",
     "_overviews",
     "_codegen",
     "_config",
     "_crawl",
     "_diff_json",
+    "_driver",
     "_files",
     "_guard",
     "_health",
@@ -39,8 +41,10 @@ ENGINE = {
     "_operations",
     "_protocol",
     "_registry",
+    "_relations",
     "_request",
     "_slices",
+    "_sync_io",
     "_watch",
 }
 

@@ -12,6 +12,7 @@ from ._models import CollectionName, ResourceT
 from ._operations import Operations
 from ._overviews import crawl_html
 from ._pages import Checkpoint
+from ._protocol import Flow
 
 __all__ = ["CollectionBase", "CrawlState"]
 
@@ -73,6 +74,13 @@ class CollectionBase(Generic[ResourceT]):
     def __init__(self, client: Operations, collection: CollectionName) -> None:
         self._base = client
         self.collection = collection
+
+    def _get(
+        self, key: int | str, refresh: bool, max_retries: int | None, deadline: float | None
+    ) -> Flow[Any]:
+        """The flow of ``get``: one resource by id or slug."""
+        options = CallOptions.make(max_retries, deadline)
+        return self._base._get_op(self.collection, key, options, refresh)
 
     def _starter(
         self,

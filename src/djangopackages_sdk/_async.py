@@ -1,23 +1,23 @@
-"""``AsyncClient``: the asyncio driver of the shared operations.
+"""``AsyncClient``: the asyncio client's public surface.
 
-It drives the flows of `_operations.py` and `_crawl.py` with ``await`` and
-``asyncio`` tasks; it holds no logic of its own beyond how to send, sleep and
-wait (see `_protocol.py` for the contract).
+Each method builds a shared flow (`_operations.py`, `_relations.py`, `_crawl.py`)
+and hands it to `AsyncDriver` (`_async_io.py`), which performs its I/O with
+``await`` and ``asyncio`` tasks; nothing here holds logic of its own (see
+`_protocol.py` for the contract).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, cast
 
 import httpx
 
 from ._accessors import CollectionBase, CrawlState
+from ._async_io import AsyncDriver
 from ._catalog import Catalog
 from ._compare import Comparison
 from ._config import (
@@ -28,24 +28,17 @@ from ._config import (
     CallOptions,
     RetryEvent,
     Settings,
-    shared_ssl_context,
 )
 from ._crawl import Crawl, OnError
 from ._diff import CatalogDiff
-from ._exceptions import DjangoPackagesError
-from ._guard import AsyncSharedCalls
 from ._links import DEFAULT_BASE_URL
 from ._lists import SearchResults
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
-from ._operations import OnPage, Operations
+from ._operations import OnPage
 from ._pages import Checkpoint, Page
-from ._protocol import Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
-from ._request import BodyReader, request_flow, settle
-from ._watch import Blocking, Driven, watch_flow
+from ._watch import watch_flow
 
 __all__ = ["AsyncClient", "AsyncCollection", "AsyncPageIterator"]
-
-T = TypeVar("T")
 
 
 class AsyncPageIterator(CrawlState[ResourceT]):
@@ -84,9 +77,7 @@ class AsyncCollection(CollectionBase[ResourceT]):
 
         See [`Collection.get`][djangopackages_sdk.Collection.get].
         """
-        flow = self._client._get_op(
-            self.collection, key, CallOptions.make(max_retries, deadline), refresh
-        )
+        flow = self._get(key, refresh, max_retries, deadline)
         return cast(ResourceT, await self._client._run(flow))
 
     def list(
@@ -109,7 +100,7 @@ class AsyncCollection(CollectionBase[ResourceT]):
         )
 
 
-class AsyncClient(Operations):
+class AsyncClient(AsyncDriver):
     """An asyncio client for the Django Packages API v4.
 
     The same surface as [`Client`][djangopackages_sdk.Client], awaited.
@@ -190,14 +181,7 @@ class AsyncClient(Operations):
             http_client=http_client,
             http_type=httpx.AsyncClient,
         )
-        super().__init__(base_url, settings, strict=strict)
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
-        )
-        self._http_loop: asyncio.AbstractEventLoop | None = None
-        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        self._inflight: AsyncSharedCalls[FetchResult] = AsyncSharedCalls()
+        super().__init__(base_url, settings, strict=strict, http_client=http_client)
 
     # -- public surface --------------------------------------------------------------
     # (Made on access: a client that held its collections, which hold it, would
@@ -284,14 +268,8 @@ class AsyncClient(Operations):
         """Release the connection pool (unless the httpx client was passed in) and the
         identity map; loaded models stay valid. Using the client afterwards raises
         ``RuntimeError``."""
-        self._closed = True
-        # An owned httpx client that served another, finished event loop cannot be
-        # closed from this one: its connections ended with their loop.
-        if self._owns_http and self._http_loop in (None, asyncio.get_running_loop()):
-            await self._http.aclose()
-        # The client and its resources reference each other: without this, a closed
-        # client's whole identity map would wait for a full garbage collection.
-        self.clear_cache()
+        self._closing()
+        await self._close_http()
 
     async def __aenter__(self) -> Self:
         return self
@@ -303,117 +281,3 @@ class AsyncClient(Operations):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"<AsyncClient {self.base_url}>"
-
-    # -- the driver --------------------------------------------------------------------
-    async def _run(self, flow: Flow[T]) -> T:
-        flow = self._guarded(flow)
-        reply: list[FetchResult] | None = None
-        while True:
-            try:
-                fetch = flow.send(reply)  # type: ignore[arg-type]
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            reply = await self._fetch_all(fetch)
-
-    async def _iterate(self, flow: Driven[T]) -> AsyncIterator[T]:
-        flow = self._guarded(flow)
-        reply: Any = None
-        while True:
-            try:
-                action = flow.send(reply)
-            except StopIteration:
-                return
-            reply = None
-            if isinstance(action, Emit):
-                yield action.value
-            elif isinstance(action, Sleep):
-                await asyncio.sleep(action.seconds)
-            elif isinstance(action, Blocking):
-                reply = await asyncio.to_thread(action.function)
-            else:
-                reply = await self._fetch_all(action)
-
-    async def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
-        calls = (self._fetch_and_finish(fetch, i) for i in range(len(fetch.urls)))
-        return list(await asyncio.gather(*calls))
-
-    async def _fetch_and_finish(self, fetch: Fetch, index: int) -> FetchResult:
-        # Two levels of sharing: callers of one URL share its request; callers that
-        # also share the parser share the parsing, and wait until it is complete.
-        url, parser = fetch.urls[index], fetch.parser(index)
-
-        async def fetch_and_parse() -> FetchResult:
-            outcome = await self._inflight(
-                url, lambda: self._fetch_now(url, fetch.options_of(index))
-            )
-            return settle(fetch, index, outcome)
-
-        return await self._inflight((url, parser), fetch_and_parse)
-
-    async def _fetch_now(
-        self, url: str, options: CallOptions
-    ) -> httpx.Response | DjangoPackagesError:
-        try:
-            return await self._send(request_flow(self._http, self._settings, url, options))
-        except DjangoPackagesError as error:
-            return error
-
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if self._slots is None or self._slots[0] is not loop:
-            self._slots = (loop, asyncio.Semaphore(self._settings.max_in_flight))
-        return self._slots[1]
-
-    async def _send(self, flow: RequestFlow) -> httpx.Response:
-        outcome: Outcome | None = None
-        while True:
-            try:
-                action = flow.send(outcome)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            if isinstance(action, Sleep):
-                await asyncio.sleep(action.seconds)
-                outcome = None
-            else:
-                outcome = await self._attempt(action)
-
-    async def _attempt(self, send: Send) -> Outcome:
-        """One attempt: a request slot, the request, its body, all within the bound."""
-        self._check_open()
-        http = self._http_for_this_loop()
-        try:
-            async with asyncio.timeout(send.expires_at - time.monotonic()):
-                async with self._semaphore():
-                    response = await http.send(send.request, stream=True)
-                    try:
-                        reader = BodyReader(str(send.request.url), send, response)
-                        async for chunk in response.aiter_bytes():
-                            reader.take(chunk)
-                        return reader.response()
-                    finally:
-                        await response.aclose()
-        except TimeoutError:
-            return httpx.ReadTimeout(
-                "the attempt ran past its wall-clock bound (attempt_timeout or deadline)",
-                request=send.request,
-            )
-        except (httpx.HTTPError, DjangoPackagesError) as exc:
-            return exc
-        except RuntimeError:
-            self._check_open()  # closed meanwhile: say so, not httpx's words
-            raise
-
-    def _http_for_this_loop(self) -> httpx.AsyncClient:
-        """The httpx client, which belongs to the event loop it first ran on."""
-        loop = asyncio.get_running_loop()
-        if self._http_loop is None:
-            self._http_loop = loop
-        elif self._http_loop is not loop:
-            raise RuntimeError(
-                "this AsyncClient belongs to another event loop (an earlier asyncio.run?): "
-                "its connections live and die with that loop; make one client per loop"
-            )
-        return self._http

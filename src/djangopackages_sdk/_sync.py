@@ -1,21 +1,18 @@
-"""``Client``: the blocking driver of the shared operations.
+"""``Client``: the blocking client's public surface.
 
-It drives the flows of `_operations.py` and `_crawl.py` with blocking calls and a
-small thread pool for concurrent fetches; it holds no logic of its own beyond
-how to send, sleep and wait (see `_protocol.py` for the contract).
+Each method builds a shared flow (`_operations.py`, `_relations.py`, `_crawl.py`)
+and hands it to `SyncDriver` (`_sync_io.py`), which performs its I/O with
+blocking calls and a small thread pool; nothing here holds logic of its own
+(see `_protocol.py` for the contract).
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, cast
 
 import httpx
 
@@ -30,24 +27,18 @@ from ._config import (
     CallOptions,
     RetryEvent,
     Settings,
-    shared_ssl_context,
 )
 from ._crawl import Crawl, OnError
 from ._diff import CatalogDiff
-from ._exceptions import DjangoPackagesError
-from ._guard import Attempt, Call, SharedCalls, install, running
 from ._links import DEFAULT_BASE_URL
 from ._lists import SearchResults
 from ._models import Category, CollectionName, Grid, Link, Package, ResourceT
-from ._operations import OnPage, Operations
+from ._operations import OnPage
 from ._pages import Checkpoint, Page
-from ._protocol import Emit, Fetch, FetchResult, Flow, Outcome, RequestFlow, Send, Sleep
-from ._request import BodyReader, request_flow, settle
-from ._watch import Blocking, Driven, watch_flow
+from ._sync_io import SyncDriver
+from ._watch import watch_flow
 
 __all__ = ["Client", "Collection", "PageIterator"]
-
-T = TypeVar("T")
 
 
 class PageIterator(CrawlState[ResourceT]):
@@ -91,10 +82,7 @@ class Collection(CollectionBase[ResourceT]):
         resource (younger than the client's ``max_age``, if set); ``refresh=True``
         always asks the server (and updates the map).
         """
-        flow = self._client._get_op(
-            self.collection, key, CallOptions.make(max_retries, deadline), refresh
-        )
-        return cast(ResourceT, self._client._run(flow))
+        return cast(ResourceT, self._client._run(self._get(key, refresh, max_retries, deadline)))
 
     def list(
         self,
@@ -126,7 +114,7 @@ class Collection(CollectionBase[ResourceT]):
         )
 
 
-class Client(Operations):
+class Client(SyncDriver):
     """A synchronous client for the Django Packages API v4; safe to share between threads.
 
     Args:
@@ -205,20 +193,7 @@ class Client(Operations):
             http_client=http_client,
             http_type=httpx.Client,
         )
-        super().__init__(base_url, settings, strict=strict)
-        self._owns_http = http_client is None
-        if http_client is None:
-            http_client = httpx.Client(
-                timeout=self.timeout, follow_redirects=False, verify=shared_ssl_context()
-            )
-            self._bounded_reads = install(http_client)
-            # A client dropped without close() still releases its connections at once.
-            self._release = weakref.finalize(self, http_client.close)
-        else:
-            self._bounded_reads = False
-        self._http = http_client
-        self._slots = threading.BoundedSemaphore(self._settings.max_in_flight)
-        self._shared: SharedCalls[FetchResult] = SharedCalls()
+        super().__init__(base_url, settings, strict=strict, http_client=http_client)
 
     # -- public surface --------------------------------------------------------------
     # (Made on access: a client that held its collections, which hold it, would
@@ -309,12 +284,8 @@ class Client(Operations):
         identity map; loaded models stay valid. Using the client afterwards raises
         ``RuntimeError``; a call still running in another thread stops at its next
         request."""
-        self._closed = True
-        if self._owns_http:
-            self._release()
-        # The client and its resources reference each other: without this, a closed
-        # client's whole identity map would wait for a full garbage collection.
-        self.clear_cache()
+        self._closing()
+        self._close_http()
 
     def __enter__(self) -> Self:
         return self
@@ -326,119 +297,3 @@ class Client(Operations):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"<Client {self.base_url}>"
-
-    # -- the driver --------------------------------------------------------------------
-    def _run(self, flow: Flow[T]) -> T:
-        flow = self._guarded(flow)
-        reply: list[FetchResult] | None = None
-        while True:
-            try:
-                fetch = flow.send(reply)  # type: ignore[arg-type]
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            reply = self._fetch_all(fetch)
-
-    def _iterate(self, flow: Driven[T]) -> Iterator[T]:
-        flow = self._guarded(flow)
-        reply: Any = None
-        while True:
-            try:
-                action = flow.send(reply)
-            except StopIteration:
-                return
-            reply = None
-            if isinstance(action, Emit):
-                yield action.value
-            elif isinstance(action, Sleep):
-                time.sleep(action.seconds)
-            elif isinstance(action, Blocking):
-                reply = action.function()
-            else:
-                reply = self._fetch_all(action)
-
-    def _fetch_all(self, fetch: Fetch) -> list[FetchResult]:
-        call = Call()
-        if len(fetch.urls) == 1:
-            return [self._fetch_and_finish(fetch, 0, call)]
-        # Threads live for one round only: an idle or forgotten client holds none.
-        pool = ThreadPoolExecutor(
-            min(len(fetch.urls), self._settings.max_in_flight),
-            thread_name_prefix="djangopackages-sdk",
-        )
-        try:
-            futures = [
-                pool.submit(self._fetch_and_finish, fetch, i, call) for i in range(len(fetch.urls))
-            ]
-            return [future.result() for future in futures]
-        except BaseException:
-            # Ctrl-C (or any error) in the caller: nothing queued is sent, and what
-            # is under way is cut off at its socket, so the threads end at once.
-            call.cancel()
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _fetch_and_finish(self, fetch: Fetch, index: int, call: Call) -> FetchResult:
-        # Two levels of sharing: callers of one URL share its request; callers that
-        # also share the parser share the parsing, and wait until it is complete.
-        url, parser = fetch.urls[index], fetch.parser(index)
-        return self._shared(
-            (url, parser),
-            lambda: settle(
-                fetch,
-                index,
-                self._shared(url, lambda: self._fetch_now(url, fetch.options_of(index), call)),
-            ),
-        )
-
-    def _fetch_now(
-        self, url: str, options: CallOptions, call: Call
-    ) -> httpx.Response | DjangoPackagesError:
-        try:
-            return self._send(request_flow(self._http, self._settings, url, options), call)
-        except DjangoPackagesError as error:
-            return error
-
-    def _send(self, flow: RequestFlow, call: Call) -> httpx.Response:
-        outcome: Outcome | None = None
-        while True:
-            try:
-                action = flow.send(outcome)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            if isinstance(action, Sleep):
-                call.sleep(action.seconds)
-                outcome = None
-            else:
-                outcome = self._attempt(action, call)
-
-    def _attempt(self, send: Send, call: Call) -> Outcome:
-        """One attempt: a request slot, the request, its body, all within the bound."""
-        call.check()
-        self._check_open()
-        if not self._slots.acquire(timeout=max(0.0, send.expires_at - time.monotonic())):
-            return httpx.PoolTimeout("no request slot came free in time", request=send.request)
-        attempt = Attempt(send.expires_at)
-        try:
-            call.track(attempt)
-            with running(attempt):
-                response = self._http.send(send.request, stream=True)
-                try:
-                    reader = BodyReader(str(send.request.url), send, response)
-                    for chunk in response.iter_bytes():
-                        reader.take(chunk)
-                    return reader.response()
-                finally:
-                    response.close()
-        except (httpx.HTTPError, DjangoPackagesError) as exc:
-            call.check()  # an aborted attempt ends the call, it is not retried
-            return exc
-        except RuntimeError:
-            self._check_open()  # closed meanwhile: say so, not httpx's words
-            raise
-        finally:
-            call.untrack(attempt)
-            self._slots.release()
