@@ -25,6 +25,7 @@ ENGINE = {
     "_codegen",
     "_config",
     "_crawl",
+    "_datetimes",
     "_guard",
     "_identity",
     "_operations",
@@ -32,6 +33,7 @@ ENGINE = {
     "_registry",
     "_request",
     "_slices",
+    "_wire",
 }
 
 

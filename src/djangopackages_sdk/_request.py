@@ -41,9 +41,9 @@ __all__ = [
 ]
 
 try:  # an optional, faster JSON parser (the ``fast`` extra)
-    import orjson
+    import msgspec
 
-    _loads: Callable[[bytes], Any] = orjson.loads
+    _loads: Callable[[bytes], Any] = msgspec.json.decode
 except ImportError:  # pragma: no cover - depends on the environment
     _loads = json.loads
 
@@ -312,6 +312,10 @@ def settle(fetch: Fetch, index: int, outcome: httpx.Response | DjangoPackagesErr
     if isinstance(outcome, DjangoPackagesError):
         return outcome
     with bulk_allocation(len(outcome.content)):
+        if outcome.status_code == 200 and "html" not in outcome.headers.get("content-type", ""):
+            typed = fetch.finish_body(index, outcome.content)  # a list page's typed route
+            if typed is not None:
+                return typed
         try:
             data = decode(outcome, fetch.urls[index])
         except DjangoPackagesError as error:
