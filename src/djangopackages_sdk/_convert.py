@@ -9,6 +9,7 @@ the first bad field, never a bare KeyError, TypeError or cattrs internals.
 
 from __future__ import annotations
 
+import operator
 import typing
 from collections.abc import Callable
 from datetime import datetime
@@ -24,7 +25,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from ._codegen import compile_fast, is_link, is_link_tuple, is_optional, is_tuple
-from ._datetimes import parse_datetime
+from ._datetimes import ZONES, parse_datetime
 from ._exceptions import PayloadError
 from ._links import parse_resource_link
 from ._models import Category, Grid, Link, Package, SearchResult
@@ -192,17 +193,22 @@ class Converter:
         return hook
 
     def _fast_function(self, model: type[T]) -> Callable[[object], T]:
+        names = [a.name for a in attrs.fields(model)]  # type: ignore[arg-type]
         namespace: dict[str, Any] = {
             "Model": model,
             "Bad": _Invalid,
+            "fields": operator.itemgetter(*names) if len(names) > 1 else lambda d: (d[names[0]],),
             "fromiso": parse_datetime,
+            "fi": datetime.fromisoformat,
+            "D": datetime,  # called with pickle's (state, tzinfo) signature
+            "zone": ZONES.get,
             **{f"link_{c}": cache.get for c, cache in self._links.items()},
             "parse_link": self._link,
             "strings": self._strings.setdefault,
             "commits_get": self._commits.get,
             "commits_keep": self._keep_commits,
-            "allowed": frozenset(a.name for a in attrs.fields(model)),  # type: ignore[arg-type]
-            "STR": frozenset({str}),
+            "allowed": frozenset(names),
+            "join": "".join,
         }
         return compile_fast(
             model,

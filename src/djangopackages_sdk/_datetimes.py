@@ -6,11 +6,12 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Final
 
-__all__ = ["parse_datetime"]
+__all__ = ["ZONES", "parse_datetime"]
 
 _fromisoformat: Final = datetime.fromisoformat
 _datetime: Final[Any] = datetime  # called with pickle's (state, tzinfo) signature
-_ZONES: dict[str, tzinfo] = {}
+ZONES: dict[str, tzinfo] = {}
+"""One shared timezone per offset seen, by its text (``"-04:00"``)."""
 
 
 def parse_datetime(text: str) -> datetime:
@@ -33,7 +34,7 @@ def parse_datetime(text: str) -> datetime:
         return parse_datetime(text[:-1] + "Z")
     if len(text) > 26 and "0" <= text[26] <= "9":  # a seventh digit of the fraction
         parsed = _round_fraction(text, parsed)
-    shared = _ZONES.get(text[-6:])
+    shared = ZONES.get(text[-6:])
     if shared is None or parsed.tzinfo is None:
         return _register_zone(text, parsed)
     # datetime(state, tzinfo) is the pickle constructor: a copy with the shared
@@ -68,7 +69,7 @@ def _register_zone(text: str, parsed: datetime) -> datetime:
         and len(suffix) == 6
         and suffix[0] in "+-"
         and suffix[3] == ":"
-        and len(_ZONES) < 64
+        and len(ZONES) < 64
     ):
-        _ZONES.setdefault(suffix, zone)
+        ZONES.setdefault(suffix, zone)
     return parsed

@@ -36,6 +36,7 @@ __all__ = ["TypedPages", "load_msgspec"]
 T = TypeVar("T")
 Rows = list[Any]
 Fix = Callable[[Rows], None]
+Change = Callable[[list[Any]], Iterable[Any]]
 
 _setattr: Final = object.__setattr__
 
@@ -49,9 +50,11 @@ def load_msgspec() -> Any | None:
     return msgspec
 
 
-def _put(rows: Iterable[Any], name: str, values: Iterable[Any]) -> None:
-    """Set attribute ``name`` of each row to the matching value (frozen rows included)."""
-    deque(map(_setattr, rows, repeat(name), values), 0)
+def slot_setter(model: type, name: str) -> Callable[[Any, Any], None]:
+    """``set(instance, value)`` for slot ``name`` of ``model``, even on a frozen instance
+    (the slot's own descriptor: faster than ``object.__setattr__``)."""
+    setter: Callable[[Any, Any], None] = vars(model)[name].__set__
+    return setter
 
 
 @attrs.frozen
@@ -114,19 +117,22 @@ class TypedPages:
             name, tp = field.name, hints[field.name]
             if is_link(tp):
                 wire_types[name] = str
-                fixes.append(self._fix_link(name, collection_of(typing.get_args(tp)[0])))
+                change = self._to_links(collection_of(typing.get_args(tp)[0]), many=False)
+                fixes.append(_fix(model, name, change))
             elif is_link_tuple(tp):
                 wire_types[name] = tuple[str, ...]
                 target = typing.get_args(typing.get_args(tp)[0])[0]
-                fixes.append(self._fix_link_tuple(name, collection_of(target)))
+                change = self._to_links(collection_of(target), many=True)
+                fixes.append(_fix(model, name, change, skip_empty=True))
             elif tp == tuple[str, ...]:
-                fixes.append(self._fix_string_tuple(name))
+                keep = self._strings.setdefault
+                fixes.append(_fix(model, name, _each_of_each(keep), skip_empty=True))
             elif tp == tuple[int, ...]:
-                fixes.append(self._fix_shared(name, self._commits))
+                fixes.append(_fix(model, name, _each(self._commits.setdefault)))
             elif name in interned:
-                fixes.append(self._fix_shared(name, self._strings))
+                fixes.append(_fix(model, name, _each(self._strings.setdefault)))
         for name, earlier in self._reused.get(model, {}).items():
-            fixes.append(_fix_reused(name, earlier))
+            fixes.append(_fix_reused(model, name, earlier))
         fixes.append(_fix_class(model))
         wire = type(
             f"_{model.__name__}Wire",
@@ -139,72 +145,67 @@ class TypedPages:
         )
         return _Plan(self._msgspec.json.Decoder(page), tuple(fixes))
 
-    def _fix_link(self, name: str, collection: str) -> Fix:
-        get = attrgetter(name)
+    def _to_links(self, collection: str, *, many: bool) -> Change:
+        """URLs (or tuples of URLs) to their shared links, parsing the new ones first."""
         cache = self._links[collection]
         link = self._link
 
-        def fix(rows: Rows) -> None:
-            values = list(map(get, rows))
-            for missing in set(values).difference(cache):
-                link(missing, collection)
-            _put(rows, name, map(cache.__getitem__, values))
+        def change(values: list[Any]) -> Iterable[Any]:
+            urls = set(chain.from_iterable(values)) if many else set(values)
+            for missing in urls.difference(cache):
+                link(missing, collection)  # raises on a bad link
+            if many:
+                return map(tuple, map(map, repeat(cache.__getitem__), values))
+            return map(cache.__getitem__, values)
 
-        return fix
-
-    def _fix_link_tuple(self, name: str, collection: str) -> Fix:
-        get = attrgetter(name)
-        cache = self._links[collection]
-        link = self._link
-
-        def fix(rows: Rows) -> None:
-            values = list(map(get, rows))
-            for missing in set(chain.from_iterable(values)).difference(cache):
-                link(missing, collection)
-            full = list(filter(None, values))  # an empty tuple stays the empty tuple
-            links = map(tuple, map(map, repeat(cache.__getitem__), full))
-            _put(compress(rows, values), name, links)
-
-        return fix
-
-    def _fix_string_tuple(self, name: str) -> Fix:
-        get = attrgetter(name)
-        keep = self._strings.setdefault
-
-        def fix(rows: Rows) -> None:
-            values = list(map(get, rows))
-            full = list(filter(None, values))
-            _put(compress(rows, values), name, map(tuple, map(map, repeat(keep), full, full)))
-
-        return fix
-
-    @staticmethod
-    def _fix_shared(name: str, cache: dict[Any, Any]) -> Fix:
-        get = attrgetter(name)
-        keep = cache.setdefault
-
-        def fix(rows: Rows) -> None:
-            values = list(map(get, rows))
-            _put(rows, name, map(keep, values, values))
-
-        return fix
+        return change
 
 
-def _fix_reused(name: str, earlier: str) -> Fix:
+def _fix(model: type, name: str, change: Change, *, skip_empty: bool = False) -> Fix:
+    """Replace field ``name`` of every row by ``change`` of the page's values (only the
+    non-empty ones with ``skip_empty``: an empty tuple stays the empty tuple)."""
+    get = attrgetter(name)
+    put = slot_setter(model, name)
+
+    def fix(rows: Rows) -> None:
+        values = list(map(get, rows))
+        chosen: Iterable[Any] = rows
+        if skip_empty:
+            chosen = compress(rows, values)
+            values = list(filter(None, values))
+        deque(map(put, chosen, change(values)), 0)
+
+    return fix
+
+
+def _each(keep: Callable[[Any, Any], Any]) -> Change:
+    """Each value through a cache's ``setdefault``: one shared copy of equal values."""
+    return lambda values: map(keep, values, values)
+
+
+def _each_of_each(keep: Callable[[Any, Any], Any]) -> Change:
+    """Each item of each tuple through a cache's ``setdefault``."""
+    return lambda values: map(tuple, map(map, repeat(keep), values, values))
+
+
+def _fix_reused(model: type, name: str, earlier: str) -> Fix:
     """Field ``name`` holds the string of field ``earlier`` when the two are equal."""
     get, get_earlier = attrgetter(name), attrgetter(earlier)
+    put = slot_setter(model, name)
 
     def fix(rows: Rows) -> None:
         sources = list(map(get_earlier, rows))
         same = dict(zip(sources, sources, strict=True))
         values = list(map(get, rows))
-        _put(rows, name, map(same.get, values, values))
+        deque(map(put, rows, map(same.get, values, values)), 0)
 
     return fix
 
 
 def _fix_class(model: type) -> Fix:
+    """Every row becomes an instance of the model itself (same slots: a plain swap)."""
+
     def fix(rows: Rows) -> None:
-        _put(rows, "__class__", repeat(model, len(rows)))
+        deque(map(_setattr, rows, repeat("__class__"), repeat(model)), 0)
 
     return fix
