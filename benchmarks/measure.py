@@ -76,9 +76,9 @@ def measure_variant(variant: Variant, server: Server) -> None:
 def parse_benchmark(body: bytes, url: str, repeats: int) -> dict[str, Any]:
     """Parse + structure of one full page body, the same bytes for every contender.
 
-    The repetitions are interleaved (every contender once per round), so that a
-    burst of load on the shared machine hits them alike; each keeps its best and
-    its median.
+    Each contender runs its repetitions in a row (a fresh converter for each, as a
+    first crawl in a new process sees) and keeps its best and its median: on a
+    shared machine the best is the figure least disturbed by other processes.
     """
     results: dict[str, Any] = {}
     msgspec = load_msgspec()
@@ -135,10 +135,9 @@ def parse_benchmark(body: bytes, url: str, repeats: int) -> dict[str, Any]:
     except ImportError as exc:
         results["pydantic_error"] = f"pydantic not available: {exc}"
     times: dict[str, list[float]] = {name: [] for name, _ in contenders}
-    for round_ in range(repeats):
-        renew()
-        shift = round_ % len(contenders)
-        for name, fn in contenders[shift:] + contenders[:shift]:
+    for name, fn in contenders:
+        for _ in range(repeats):
+            renew()
             gc.collect()
             start = time.perf_counter()
             fn()

@@ -22,7 +22,7 @@ import typing
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from itertools import chain, compress, repeat
-from operator import attrgetter
+from operator import attrgetter, eq
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -195,9 +195,8 @@ def _fix_reused(model: type, name: str, earlier: str) -> Fix:
 
     def fix(rows: Rows) -> None:
         sources = list(map(get_earlier, rows))
-        same = dict(zip(sources, sources, strict=True))
-        values = list(map(get, rows))
-        deque(map(put, rows, map(same.get, values, values)), 0)
+        equal = list(map(eq, map(get, rows), sources))
+        deque(map(put, compress(rows, equal), compress(sources, equal)), 0)
 
     return fix
 
