@@ -162,6 +162,8 @@ def test_the_typed_route_shares_links_and_strings_with_the_fast_path() -> None:
         assert a.commits_over_52 is b.commits_over_52
         if a.slug == a.title:
             assert a.slug is a.title
+    assert any(p.pypi_version is None for p in typed[2])
+    assert {type(key) for key in conv._strings} == {str}  # None is never a cache key
 
 
 # Datetimes that ``fromisoformat`` and msgspec read differently unless the SDK's parser

@@ -129,8 +129,9 @@ class TypedPages:
                 fixes.append(_fix(model, name, _each_of_each(keep), skip_empty=True))
             elif tp == tuple[int, ...]:
                 fixes.append(_fix(model, name, _each(self._commits.setdefault)))
-            elif name in interned:
-                fixes.append(_fix(model, name, _each(self._strings.setdefault)))
+            elif name in interned:  # a None (or "") is left as it is
+                keep = self._strings.setdefault
+                fixes.append(_fix(model, name, _each(keep), skip_empty=True))
         for name, earlier in self._reused.get(model, {}).items():
             fixes.append(_fix_reused(model, name, earlier))
         fixes.append(_fix_class(model))
@@ -163,7 +164,7 @@ class TypedPages:
 
 def _fix(model: type, name: str, change: Change, *, skip_empty: bool = False) -> Fix:
     """Replace field ``name`` of every row by ``change`` of the page's values (only the
-    non-empty ones with ``skip_empty``: an empty tuple stays the empty tuple)."""
+    truthy ones with ``skip_empty``: an empty tuple stays the empty tuple, None None)."""
     get = attrgetter(name)
     put = slot_setter(model, name)
 
