@@ -104,7 +104,7 @@ def print_table(report: dict[str, Any]) -> None:
     print()
     print(
         f"parse + structure of one {parse['rows']}-row page ({parse['bytes']:,} bytes), "
-        f"{parse['repeats']} interleaved repetitions:"
+        f"{parse['repeats']} repetitions each, in a row:"
     )
     print(f"  {'':<56} {'best':>9}  {'median':>9}  {'best vs ' + str(parse['baseline']):>18}")
     for name, v in parse["variants"].items():

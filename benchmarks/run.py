@@ -222,7 +222,7 @@ def run_benchmark(params: Params, output: Path | None = DEFAULT_OUTPUT) -> dict[
         "repeats": repeats,
         "baseline": "pydantic" if pyd else None,
         "note": "a fresh Converter per repetition (cold link and string caches) unless 'warm';"
-        " interleaved repetitions, best and median of each",
+        " repetitions in a row, best and median of each",
         "variants": parse_variants,
         "error": parse.get("pydantic_error"),
     }
