@@ -5,6 +5,11 @@ never ``"3"``, ``3.7`` or ``true``) and tolerant of unknown keys, so a new serve
 field breaks nobody; ``Converter(strict=True)`` forbids unknown keys for contract
 testing. Any failure becomes a `PayloadError` that names the JSON path of
 the first bad field, never a bare KeyError, TypeError or cattrs internals.
+
+Three routes build the same models: cattrs' detailed validation (the reference,
+and the one that names a bad field), the function generated from each model
+(`_codegen.py`) for well-formed rows, and, with the ``fast`` extra, msgspec
+decoding a whole list page straight into the models (`_wire.py`).
 """
 
 from __future__ import annotations

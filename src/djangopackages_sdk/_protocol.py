@@ -36,13 +36,13 @@ from ._models import ResourceT
 from ._pages import Page
 
 __all__ = [
+    "BodyParser",
     "CrawlFlow",
     "Emit",
     "Fetch",
     "FetchResult",
     "Flow",
     "Outcome",
-    "BodyParser",
     "Parser",
     "RequestFlow",
     "Send",

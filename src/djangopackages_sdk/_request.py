@@ -304,6 +304,10 @@ def decode(response: httpx.Response, url: str) -> Any:
 def settle(fetch: Fetch, index: int, outcome: httpx.Response | DjangoPackagesError) -> FetchResult:
     """What the flow receives for URL number ``index``: decoded and parsed, or the error.
 
+    A list page is first offered to its parser's typed route (`Fetch.finish_body`,
+    the ``fast`` extra), which reads the models straight from the body; a body it
+    leaves is decoded and parsed as any other.
+
     The collector stays paused from decoding to the end of parsing: resumed in
     between, its first young-generation pass would walk the whole decoded JSON
     tree (a quarter of a million objects for a 5,400-row page) just before the
