@@ -10,7 +10,7 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from benchmarks.params import PYDANTIC_PARSE, ROOT, SDK_PARSE
+from benchmarks.params import PARSE_TARGETS, PYDANTIC_PARSE, ROOT
 
 
 # -- report ----------------------------------------------------------------------------
@@ -22,7 +22,7 @@ def library_versions() -> dict[str, str | None]:
         "httpcore",
         "attrs",
         "cattrs",
-        "orjson",
+        "msgspec",
         "pydantic",
         "pydantic-core",
     ):
@@ -70,25 +70,33 @@ def _fmt_ratio(value: float | None) -> str:
 def print_table(report: dict[str, Any]) -> None:
     """The human summary of a report."""
     head = (
-        f"{'task':<8} {'variant':<44} {'median s':>10} {'requests':>9}"
+        f"{'task':<22} {'variant':<40} {'median s':>10} {'requests':>9}"
         f" {'vs naive':>10} {'vs bound':>9}"
     )
+    for name, model in report["server_models"].items():
+        costs = ", ".join(f"{c} {v * 1000:g} ms" for c, v in model["row_cost_seconds"].items())
+        print(
+            f"server model {name}: latency {model['latency_seconds'] * 1000:g} ms,"
+            f" {model['request_cost_seconds'] * 1000:g} ms per request, per row {costs},"
+            f" {model['workers']} workers"
+        )
     print()
     print(head)
     print("-" * len(head))
-    for task in ("crawl", "graph"):
-        entry = report["tasks"][task]
+    for task, entry in report["tasks"].items():
+        if "server_model" not in entry:
+            continue
         print(
-            f"{task:<8} {'lower bound (server model)':<44} {entry['lower_bound_seconds']:>10.3f}"
+            f"{task:<22} {'lower bound (server model)':<40} {entry['lower_bound_seconds']:>10.3f}"
             f" {entry['lower_bound_round_trips']:>9} {'':>10} {'1.00x':>9}"
         )
         for name, v in entry["variants"].items():
             if v.get("error"):
-                print(f"{task:<8} {name:<44} {'FAILED':>10}  {v['error'][:60]}")
+                print(f"{task:<22} {name:<40} {'FAILED':>10}  {v['error'][:60]}")
                 continue
             label = name + (" (extrapolated)" if v.get("extrapolated") else "")
             print(
-                f"{task:<8} {label:<44} {v['median_seconds']:>10.3f} {v['requests']:>9}"
+                f"{task:<22} {label:<40} {v['median_seconds']:>10.3f} {v['requests']:>9}"
                 f" {_fmt_ratio(v['speedup_vs_naive']):>10}"
                 f" {_fmt_ratio(v['ratio_vs_lower_bound']):>9}"
             )
@@ -96,12 +104,12 @@ def print_table(report: dict[str, Any]) -> None:
     print()
     print(
         f"parse + structure of one {parse['rows']}-row page ({parse['bytes']:,} bytes), "
-        f"median of {parse['repeats']}:"
+        f"{parse['repeats']} repetitions each, in a row:"
     )
-    base = parse["baseline"]
+    print(f"  {'':<56} {'best':>9}  {'median':>9}  {'best vs ' + str(parse['baseline']):>18}")
     for name, v in parse["variants"].items():
-        vs = _fmt_ratio(v["speedup_vs_baseline"]) if v.get("speedup_vs_baseline") else "-"
-        print(f"  {name:<60} {v['median'] * 1000:>9.1f} ms  {vs:>7} vs {base}")
+        vs = _fmt_ratio(v["best_vs_baseline_best"]) if v.get("best_vs_baseline_best") else "-"
+        print(f"  {name:<56} {v['best'] * 1000:>6.1f} ms {v['median'] * 1000:>6.1f} ms {vs:>18}")
     memory = report["tasks"]["memory"]
     print()
     print(
@@ -133,7 +141,7 @@ def print_table(report: dict[str, Any]) -> None:
     print("targets:")
     for name, t in targets.items():
         print(
-            f"  {name:<34} {t['figure']:<34} {'MET' if t['met'] else 'NOT MET':<8}"
+            f"  {name:<52} {t['figure']:<40} {'MET' if t['met'] else 'NOT MET':<8}"
             f" (target {t['target']})"
         )
 
@@ -156,27 +164,42 @@ def targets_met(report: dict[str, Any]) -> dict[str, Any]:
             2.5,
         ),
     )
-    for task, names, speed, bound in goals:
-        for name in names:
-            v = tasks[task]["variants"].get(name, {})
-            if not v.get("median_seconds") or v.get("speedup_vs_naive") is None:
+    for key, entry in tasks.items():
+        task = key.split(" ", 1)[0]
+        for goal_task, names, speed, bound in goals:
+            if goal_task != task or "server_model" not in entry:
                 continue
-            out[f"{task}: {name}"] = {
-                "figure": f"{_fmt_ratio(v['speedup_vs_naive'])} vs naive, "
-                f"{_fmt_ratio(v['ratio_vs_lower_bound'])} of bound",
-                "target": f">= {speed:g}x vs naive and <= {bound:g}x of the lower bound",
-                "met": v["speedup_vs_naive"] >= speed and v["ratio_vs_lower_bound"] <= bound,
-            }
+            for name in names:
+                v = entry["variants"].get(name, {})
+                if not v.get("median_seconds") or v.get("speedup_vs_naive") is None:
+                    continue
+                # The speed-ups over naive are issue 4's targets, on its synthetic model;
+                # every model has the bound targets.
+                fast_enough = entry["server_model"] != "synthetic" or (
+                    v["speedup_vs_naive"] >= speed
+                )
+                wanted = f"<= {bound:g}x of the lower bound"
+                if entry["server_model"] == "synthetic":
+                    wanted = f">= {speed:g}x vs naive and {wanted}"
+                out[f"{key}: {name}"] = {
+                    "figure": f"{_fmt_ratio(v['speedup_vs_naive'])} vs naive, "
+                    f"{_fmt_ratio(v['ratio_vs_lower_bound'])} of bound",
+                    "target": wanted,
+                    "met": fast_enough
+                    and v["ratio_vs_lower_bound"] is not None
+                    and v["ratio_vs_lower_bound"] <= bound,
+                }
     parse = tasks["parse"]["variants"]
-    sdk = parse.get(SDK_PARSE)
     pyd = parse.get(PYDANTIC_PARSE)
-    if sdk and pyd:
-        out["parse + structure"] = {
-            "figure": f"SDK {sdk['median'] * 1000:.1f} ms"
-            f" vs pydantic {pyd['median'] * 1000:.1f} ms",
-            "target": "SDK no slower than pydantic validate_json",
-            "met": sdk["median"] <= pyd["median"],
-        }
+    for name, limit in PARSE_TARGETS.items():
+        sdk = parse.get(name)
+        if sdk and pyd:
+            out[f"parse + structure: {name}"] = {
+                "figure": f"best {sdk['best'] * 1000:.1f} ms vs pydantic {pyd['best'] * 1000:.1f}"
+                f" ms: {sdk['best'] / pyd['best']:.2f}x",
+                "target": f"<= {limit:g}x pydantic validate_json (best of each)",
+                "met": sdk["best"] <= limit * pyd["best"],
+            }
     memory = tasks["memory"]
     out["memory"] = {
         "figure": f"models {memory['ratio_models_vs_json']:.2f}x JSON text",

@@ -3,14 +3,15 @@
 Run it from the repository root::
 
     pip install -e '.[bench]'
-    python benchmarks/run.py             # defaults: 5,400 / 380 / 3, 3 runs, a few minutes
+    python benchmarks/run.py             # defaults: 5,405 / 380 / 3, 3 runs, two server models
     python benchmarks/run.py --quick     # a smaller catalogue, 1 run
 
 It starts a :class:`~djangopackages_sdk._server.LiveServer` (in a child process
 by default, so that the server's threads do not share the client's GIL) serving a
-seeded synthetic catalogue (``benchmarks/catalogue.py``) with a per-request
-latency, a per-row cost and a bounded number of workers, then measures in one
-run, side by side: the crawl of every package, the fully linked graph, their
+seeded synthetic catalogue (``benchmarks/catalogue.py``) under each server model
+(latency, a cost per request and per row, a bounded number of workers: the
+first round's synthetic model and one calibrated on the real server), then
+measures in one run, side by side: the crawl of every package, the fully linked graph, their
 lower bounds under the server model, parse + structure of one full page, and
 the memory of the structured catalogue. It prints a table and writes every
 figure, with machine info, versions and parameters, as JSON
@@ -51,7 +52,16 @@ from benchmarks.measure import (  # noqa: E402
     parse_benchmark_isolated,
     profile_sdk,
 )
-from benchmarks.params import DEFAULT_OUTPUT, PARSE_MIN_REPEATS, PYDANTIC_PARSE, Params  # noqa: E402
+from benchmarks.params import (  # noqa: E402
+    DEFAULT_OUTPUT,
+    PARSE_MIN_REPEATS,
+    PYDANTIC_PARSE,
+    SERVER_MODELS,
+    Params,
+    ServerModel,
+    task_key,
+    uniform,
+)
 from benchmarks.report import git_state, library_versions, machine_info, print_table, targets_met  # noqa: E402
 from benchmarks.servers import (  # noqa: E402
     ChildProcessServer,
@@ -65,17 +75,16 @@ from benchmarks.servers import (  # noqa: E402
 __all__ = ["Params", "main", "run_benchmark"]
 
 
-def run_benchmark(params: Params, output: Path | None = DEFAULT_OUTPUT) -> dict[str, Any]:
-    """Run every measurement once against one server; return (and write) the report."""
-    started = datetime.now(UTC)
-    print(
-        f"catalogue {params.packages} packages / {params.grids} grids / {params.categories} "
-        f"categories; server latency {params.latency * 1000:g} ms, row cost "
-        f"{params.row_cost * 1000:g} ms, {params.workers} workers; {params.runs} run(s)",
-        file=sys.stderr,
-    )
+def _run_model(
+    params: Params, model: ServerModel
+) -> tuple[dict[str, Any], dict[str, int], dict[str, bytes], dict[str, str], dict[str, Any]]:
+    """Every crawl and graph variant against one server model:
+    ``(tasks, counts, bodies, urls, requests)``."""
+    print(f"server model {model.describe()}", file=sys.stderr)
     server: Server = (
-        InProcessServer(params) if params.in_process_server else ChildProcessServer(params)
+        InProcessServer(params, model)
+        if params.in_process_server
+        else ChildProcessServer(params, model)
     )
     try:
         base = server.base_url
@@ -88,7 +97,6 @@ def run_benchmark(params: Params, output: Path | None = DEFAULT_OUTPUT) -> dict[
             urls[collection], bodies[collection] = fetch_body(base, collection, rows)
         setup_requests = len(server.hits_since(first_mark))
         n = counts["packages"]
-        links = sum(len(r["grids"]) + 1 for r in json.loads(bodies["packages"])["results"])
         variants = [
             Variant("crawl", "naive httpx loop", lambda: naive_crawl(base, n)),
             Variant("crawl", "Client", lambda: sdk_crawl_sync(base, n)),
@@ -115,32 +123,26 @@ def run_benchmark(params: Params, output: Path | None = DEFAULT_OUTPUT) -> dict[
                         f"{variant.requests[-1]:>6} requests",
                         file=sys.stderr,
                     )
-        attributed = setup_requests + sum(sum(v.requests) for v in variants)
-        total_requests = len(server.hits_since(first_mark))
-
-        print("parse + structure ...", file=sys.stderr)
-        repeats = max(PARSE_MIN_REPEATS, params.runs)
-        parse = parse_benchmark_isolated(
-            bodies["packages"], urls["packages"], repeats, params.memory_in_process
-        )
-        print("memory ...", file=sys.stderr)
-        memory = memory_benchmark(bodies, base, params.memory_in_process)
-        profiles: dict[str, str] = {}
-        if params.profile:
+        requests: dict[str, Any] = {
+            "setup": setup_requests,
+            "total": len(server.hits_since(first_mark)),
+            "attributed": setup_requests + sum(sum(v.requests) for v in variants),
+        }
+        if params.profile and model is params.models[0]:
             print("profiling ...", file=sys.stderr)
-            out_dir = (output or DEFAULT_OUTPUT).parent
+            out_dir = DEFAULT_OUTPUT.parent
             out_dir.mkdir(parents=True, exist_ok=True)
-            profiles = profile_sdk(base, n, out_dir)
+            requests["profiles"] = profile_sdk(base, n, out_dir)
     finally:
         server.close()
 
-    graph_rows = counts["packages"] + counts["grids"] + counts["categories"]
-    bounds = {
-        "crawl": (counts["packages"], 1, lower_bound(counts["packages"], 1, params)),
-        "graph": (graph_rows, 1, lower_bound(graph_rows, 1, params)),
+    needs: dict[str, dict[str, int]] = {
+        "crawl": {"packages": counts["packages"]},
+        "graph": counts,
     }
     tasks: dict[str, Any] = {}
-    for task, (rows, trips, bound) in bounds.items():
+    for task, needed in needs.items():
+        bound = lower_bound(needed, 1, model)
         entries: dict[str, Any] = {}
         naive = next(v for v in variants if v.task == task).median()
         for v in (v for v in variants if v.task == task):
@@ -166,48 +168,83 @@ def run_benchmark(params: Params, output: Path | None = DEFAULT_OUTPUT) -> dict[
                 entry["requests"] = entry["requests_needed"]
                 entry["requests_made_per_run"] = v.requests
             entries[v.name] = entry
-        tasks[task] = {
-            "rows": rows,
+        tasks[task_key(task, model)] = {
+            "server_model": model.name,
+            "rows": sum(needed.values()),
             "lower_bound_seconds": bound,
-            "lower_bound_round_trips": trips,
-            "lower_bound_formula": "max(round_trips * latency, rows * row_cost / workers)",
+            "lower_bound_round_trips": 1,
+            "lower_bound_formula": "max(round_trips * latency, sum(rows * row_cost) / workers)"
+            " + request_cost",
             "variants": entries,
         }
+    return tasks, counts, bodies, urls, requests
+
+
+def run_benchmark(params: Params, output: Path | None = DEFAULT_OUTPUT) -> dict[str, Any]:
+    """Run every measurement once per server model; return (and write) the report."""
+    started = datetime.now(UTC)
+    print(
+        f"catalogue {params.packages} packages / {params.grids} grids / {params.categories} "
+        f"categories; {params.runs} run(s)",
+        file=sys.stderr,
+    )
+    tasks: dict[str, Any] = {}
+    requests: dict[str, Any] = {}
+    for model in params.models:
+        model_tasks, counts, bodies, urls, requests[model.name] = _run_model(params, model)
+        tasks.update(model_tasks)
+    profiles = {}
+    for figures in requests.values():
+        profiles.update(figures.pop("profiles", {}))
+    n = counts["packages"]
+    links = sum(len(r["grids"]) + 1 for r in json.loads(bodies["packages"])["results"])
+
+    print("parse + structure ...", file=sys.stderr)
+    repeats = max(PARSE_MIN_REPEATS, params.runs * 3)
+    parse = parse_benchmark_isolated(
+        bodies["packages"], urls["packages"], repeats, params.memory_in_process
+    )
+    print("memory ...", file=sys.stderr)
+    base = urls["packages"].split("packages/")[0]
+    memory = memory_benchmark(bodies, base, params.memory_in_process)
+
     pyd = parse.get(PYDANTIC_PARSE)
     parse_variants: dict[str, Any] = {}
     for name, value in parse.items():
         if not isinstance(value, dict):
             continue
         value["speedup_vs_baseline"] = pyd["median"] / value["median"] if pyd else None
+        value["best_vs_baseline_best"] = value["best"] / pyd["best"] if pyd else None
         parse_variants[name] = value
     tasks["parse"] = {
         "rows": n,
         "bytes": len(bodies["packages"]),
         "repeats": repeats,
         "baseline": "pydantic" if pyd else None,
-        "note": "a fresh Converter per repetition (cold link and string caches) unless 'warm'",
+        "note": "a fresh Converter per repetition (cold link and string caches) unless 'warm';"
+        " repetitions in a row, best and median of each",
         "variants": parse_variants,
         "error": parse.get("pydantic_error"),
     }
     tasks["memory"] = memory
     report: dict[str, Any] = {
         "format": "djangopackages-sdk-benchmark",
-        "version": 1,
+        "version": 2,
         "started": started.isoformat(),
         "finished": datetime.now(UTC).isoformat(),
-        "params": params.__dict__,
-        "server_model": {
-            "latency_seconds": params.latency,
-            "row_cost_seconds": params.row_cost,
-            "workers": params.workers,
-            "process": "in-process" if params.in_process_server else "child process",
+        "params": {**params.__dict__, "models": [m.name for m in params.models]},
+        "server_models": {
+            m.name: {
+                "latency_seconds": m.latency,
+                "request_cost_seconds": m.request_cost,
+                "row_cost_seconds": dict(m.row_costs),
+                "workers": m.workers,
+                "process": "in-process" if params.in_process_server else "child process",
+            }
+            for m in params.models
         },
         "catalogue": {**counts, "relation_links": links},
-        "requests": {
-            "setup": setup_requests,
-            "total": total_requests,
-            "attributed": attributed,
-        },
+        "requests": requests,
         "machine": machine_info(),
         "versions": library_versions(),
         "git": git_state(),
@@ -231,9 +268,15 @@ def _parser() -> argparse.ArgumentParser:
     add("--grids", type=int, default=None, help=f"grids (default {defaults.grids})")
     add("--categories", type=int, default=None, help=f"categories ({defaults.categories})")
     add("--seed", type=int, default=defaults.seed, help="catalogue seed")
-    add("--latency", type=float, default=defaults.latency, help="seconds per request (0.05)")
-    add("--row-cost", type=float, default=defaults.row_cost, help="seconds per row (0.0002)")
-    add("--workers", type=int, default=defaults.workers, help="server workers (4)")
+    add(
+        "--models",
+        default=",".join(m.name for m in defaults.models),
+        help=f"server models, comma-separated, of {sorted(SERVER_MODELS)} (default: all)",
+    )
+    add("--latency", type=float, default=None, help="a custom model: seconds per request")
+    add("--row-cost", type=float, default=None, help="a custom model: seconds per row")
+    add("--request-cost", type=float, default=0.0, help="a custom model: seconds per request")
+    add("--workers", type=int, default=4, help="a custom model: server workers (4)")
     add("--runs", type=int, default=None, help=f"runs per variant, medians ({defaults.runs})")
     add("--naive-cap", type=float, default=None, help="cap of the N+1 relation phase, s (20)")
     add("--quick", action="store_true", help="1,000 packages, 80 grids, 1 run, 5 s cap")
@@ -248,6 +291,19 @@ def _parser() -> argparse.ArgumentParser:
     add("--memory-child", nargs=2, metavar=("DIR", "BASE_URL"), help=argparse.SUPPRESS)
     add("--parse-child", nargs=3, metavar=("FILE", "URL", "REPEATS"), help=argparse.SUPPRESS)
     return parser
+
+
+def _models(args: argparse.Namespace) -> tuple[ServerModel, ...]:
+    if args.latency is not None or args.row_cost is not None:
+        custom = uniform(
+            "custom", args.latency or 0.0, args.row_cost or 0.0, args.workers, args.request_cost
+        )
+        return (custom,)
+    try:
+        return tuple(SERVER_MODELS[name.strip()] for name in args.models.split(","))
+    except KeyError as exc:
+        known = sorted(SERVER_MODELS)
+        raise SystemExit(f"--models: unknown model {exc}; choose from {known}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
@@ -273,9 +329,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
         grids=pick(args.grids, 80, defaults.grids),
         categories=pick(args.categories, 3, defaults.categories),
         seed=args.seed,
-        latency=args.latency,
-        row_cost=args.row_cost,
-        workers=args.workers,
+        models=_models(args),
         runs=pick(args.runs, 1, defaults.runs),
         naive_cap=pick(args.naive_cap, 5.0, defaults.naive_cap),
         in_process_server=args.in_process_server,

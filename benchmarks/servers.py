@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import httpx
 
 from benchmarks import catalogue as synthetic
-from benchmarks.params import Params
+from benchmarks.params import Params, ServerModel
 from djangopackages_sdk.testing import FakeAPI, LiveServer
 
 
@@ -40,7 +40,7 @@ class Server(Protocol):
         ...
 
 
-def _build_server(params: Params) -> LiveServer:
+def _build_server(params: Params, model: ServerModel) -> LiveServer:
     data = synthetic.generate(params.packages, params.grids, params.categories, seed=params.seed)
     fake = FakeAPI(
         packages=data["packages"],
@@ -49,15 +49,19 @@ def _build_server(params: Params) -> LiveServer:
         base_url=synthetic.BASE_URL,
     )
     return LiveServer(
-        fake, latency=params.latency, row_cost=params.row_cost, workers=params.workers
+        fake,
+        latency=model.latency,
+        request_cost=model.request_cost,
+        row_cost=dict(model.row_costs),
+        workers=model.workers,
     )
 
 
 class InProcessServer:
     """The LiveServer in this process (fast to start; its threads share the client's GIL)."""
 
-    def __init__(self, params: Params) -> None:
-        self.live = _build_server(params).start()
+    def __init__(self, params: Params, model: ServerModel) -> None:
+        self.live = _build_server(params, model).start()
         self.base_url = self.live.base_url
 
     def mark(self) -> int:
@@ -80,9 +84,9 @@ class InProcessServer:
         self.live.stop()
 
 
-def _server_child(conn: Connection, params: Params) -> None:
+def _server_child(conn: Connection, params: Params, model: ServerModel) -> None:
     """The child process: serve until told to stop, answering questions about hits."""
-    live = _build_server(params).start()
+    live = _build_server(params, model).start()
     conn.send(live.base_url)
     try:
         while True:
@@ -112,11 +116,11 @@ def _server_child(conn: Connection, params: Params) -> None:
 class ChildProcessServer:
     """The LiveServer in a child process: a separate GIL, like a real remote server."""
 
-    def __init__(self, params: Params) -> None:
+    def __init__(self, params: Params, model: ServerModel) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(
-            target=_server_child, args=(child, params), name="benchmark-server", daemon=True
+            target=_server_child, args=(child, params, model), name="benchmark-server", daemon=True
         )
         self._process.start()
         if not self._conn.poll(120):
@@ -149,9 +153,17 @@ class ChildProcessServer:
         self._process.join(30)
 
 
-def lower_bound(rows: int, round_trips: int, params: Params) -> float:
-    """max(fewest round trips x latency, rows x row_cost / workers): no client is faster."""
-    return max(round_trips * params.latency, rows * params.row_cost / params.workers)
+def lower_bound(rows: dict[str, int], round_trips: int, model: ServerModel) -> float:
+    """max(fewest round trips x latency, server work / workers) + one request's cost.
+
+    Server work: every row the task needs, at its collection's cost. No client is
+    faster: whatever it asks, the work spreads over at most ``workers`` slots that
+    cannot start before the first round trip, and the last request pays its own
+    ``request_cost`` (at least one request's worth per worker). It ignores the
+    client's own time (parsing the last page).
+    """
+    work = sum(count * model.row_cost(collection) for collection, count in rows.items())
+    return max(round_trips * model.latency, work / model.workers) + model.request_cost
 
 
 # -- the whole run ---------------------------------------------------------------------

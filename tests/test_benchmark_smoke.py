@@ -105,9 +105,17 @@ def test_pydantic_models_are_equivalent_to_the_sdk_models() -> None:
 
 
 def test_lower_bound_is_the_larger_of_round_trips_and_row_work() -> None:
-    model = params.Params(latency=0.05, row_cost=0.0002, workers=4)
-    assert servers.lower_bound(5_400, 1, model) == pytest.approx(0.27)
-    assert servers.lower_bound(100, 3, model) == pytest.approx(0.15)
+    model = params.uniform("synthetic", latency=0.05, row_cost=0.0002, workers=4)
+    assert servers.lower_bound({"packages": 5_400}, 1, model) == pytest.approx(0.27)
+    assert servers.lower_bound({"packages": 100}, 3, model) == pytest.approx(0.15)
+
+
+def test_lower_bound_adds_one_request_and_costs_rows_by_collection() -> None:
+    real = params.REAL_SERVER
+    rows = {"packages": 5_405, "grids": 380, "categories": 3}
+    work = 5_405 * 0.00044 + 383 * 0.001
+    assert servers.lower_bound(rows, 1, real) == pytest.approx(work / 4 + 0.020)
+    assert servers.lower_bound({"packages": 1}, 1, real) == pytest.approx(0.02 + 0.00044 / 4)
 
 
 def test_naive_graph_extrapolates_from_the_requests_it_made() -> None:
@@ -144,16 +152,16 @@ def test_a_tiny_run_counts_every_request_and_writes_the_report(tmp_path: Path) -
     written = json.loads(output.read_text(encoding="utf-8"))
     assert written["params"]["packages"] == PACKAGES
     assert written["versions"]["djangopackages-sdk"]
-    assert set(written["tasks"]) == {"crawl", "graph", "parse", "memory"}
+    assert set(written["tasks"]) == {"crawl [custom]", "graph [custom]", "parse", "memory"}
     # Every request the server saw is attributed to the setup or to one variant.
-    assert written["requests"]["total"] == written["requests"]["attributed"]
+    assert written["requests"]["custom"]["total"] == written["requests"]["custom"]["attributed"]
     links = written["catalogue"]["relation_links"]
     assert links == sum(
         1 + len(p["grids"]) for p in catalogue.generate(PACKAGES, GRIDS, CATEGORIES)["packages"]
     )
 
-    crawl = written["tasks"]["crawl"]["variants"]
-    graph = written["tasks"]["graph"]["variants"]
+    crawl = written["tasks"]["crawl [custom]"]["variants"]
+    graph = written["tasks"]["graph [custom]"]["variants"]
     for variants in (crawl, graph):
         for name, variant in variants.items():
             assert variant["error"] is None, name
@@ -179,11 +187,26 @@ def test_a_tiny_run_counts_every_request_and_writes_the_report(tmp_path: Path) -
         assert graph[name]["runs"][0]["detail_requests"] == 0, name
     parse = written["tasks"]["parse"]
     assert parse["rows"] == PACKAGES
-    assert params.SDK_PARSE in parse["variants"]
+    assert params.SDK_PARSE_PLAIN in parse["variants"]
+    assert params.PYDANTIC_PARSE in parse["variants"]
+    assert all(v["best"] <= v["median"] for v in parse["variants"].values())
     memory = written["tasks"]["memory"]
     assert memory["json_text_bytes"] == sum(memory["json_text_bytes_by_collection"].values())
     assert memory["sdk_models_bytes"] > 0
     assert "memory" in written["targets"]
+    assert "parse + structure: " + params.SDK_PARSE_PLAIN in written["targets"]
+
+
+def test_both_server_models_are_run_by_default() -> None:
+    defaults = params.Params()
+    assert [m.name for m in defaults.models] == ["synthetic", "real-server"]
+    assert params.SYNTHETIC.row_cost("grids") == 0.0002
+    assert params.REAL_SERVER.row_cost("packages") == 0.00044
+    assert params.REAL_SERVER.row_cost("search") == 0.0
+    options = run._parser().parse_args(["--models", "real-server"])
+    assert [m.name for m in run._models(options)] == ["real-server"]
+    with pytest.raises(SystemExit, match="unknown model"):
+        run._models(run._parser().parse_args(["--models", "nowhere"]))
 
 
 def test_the_reliability_figures_of_a_lying_count_are_measured() -> None:

@@ -20,7 +20,8 @@ from cattrs.gen import make_dict_structure_fn
 import djangopackages_sdk._convert as convert_module
 from conftest import load_body
 from djangopackages_sdk import Package
-from djangopackages_sdk._convert import Converter, get_converter, parse_datetime
+from djangopackages_sdk._convert import Converter, get_converter
+from djangopackages_sdk._datetimes import parse_datetime
 from helpers import API_ROOT, recorded_packages, varied_packages
 
 MAX_ENTRIES = 50_000

@@ -18,7 +18,8 @@ import pytest
 
 from conftest import FIXTURES, all_exchanges, load_body
 from djangopackages_sdk import Category, Grid, Link, Package, PayloadError, SearchResult
-from djangopackages_sdk._convert import get_converter, parse_datetime
+from djangopackages_sdk._convert import get_converter
+from djangopackages_sdk._datetimes import parse_datetime
 
 Model = type[Package] | type[Grid] | type[Category] | type[SearchResult]
 

@@ -254,11 +254,11 @@ def test_deletions_mid_crawl_trigger_a_re_read_from_further_back() -> None:
     assert len(set(server.ids)) == 300
     assert reader.count_changed == (300, 295)
     _, plan = staggered_slices(100, 300, 2)
-    assert plan == [(100, 85), (185, 115)]
-    # The slice asked from 99 (86 rows) came back 5 rows shifted: it is planned again
-    # from 99 - (5 + 1) = 93 to its end (92 rows) and, like any slice after the first,
+    assert plan == [(100, 92), (192, 108)]
+    # The slice asked from 99 (93 rows) came back 5 rows shifted: it is planned again
+    # from 99 - (5 + 1) = 93 to its end (99 rows) and, like any slice after the first,
     # asked one row early. The next slice then overlaps it: no further re-read.
-    assert server.asked == [[(0, 100)], [(99, 86), (184, 116)], [(92, 93)]]
+    assert server.asked == [[(0, 100)], [(99, 93), (191, 109)], [(92, 100)]]
 
 
 def test_unchanged_collection_reports_no_count_change() -> None:

@@ -8,16 +8,16 @@ Two layers, both through BOTH clients:
   ``resolve``: each outcome is a valid model or a :class:`DjangoPackagesError`;
 * the hand-written corpus in ``tests/hostile/`` (described in its
   ``INDEX.json``), each body served as a 200 to every operation, with the
-  exact error class and JSON path expected, under orjson and under the
-  standard library parser (the SDK's fallback when orjson is absent).
+  exact error class and JSON path expected, under msgspec (the ``fast``
+  extra) and under the standard library parser (the fallback without it).
 
 Decisions recorded by the corpus (see each entry's ``why``):
 
 * A UTF-8 BOM, a UTF-16 body and a lone surrogate escape: RFC 8259 lets a
-  parser refuse or accept them. orjson refuses (``NotJSONError``); the standard
+  parser refuse or accept them. msgspec refuses (``NotJSONError``); the standard
   library accepts them and the payload then converts normally. Both are fine;
   neither may escape as a ``UnicodeDecodeError`` or ``ValueError``.
-* NaN/Infinity literals are not JSON: orjson refuses the body, the standard
+* NaN/Infinity literals are not JSON: msgspec refuses the body, the standard
   library reads a float, which the strict converter then rejects at its path.
 * Duplicate keys: every Python JSON parser keeps the last value; the SDK does
   not look for duplicates, and a bad last value fails at its path.
@@ -57,6 +57,7 @@ from djangopackages_sdk import (
     SearchResult,
     _request,
 )
+from djangopackages_sdk._convert import get_converter
 from helpers import LOCAL_ROOT as BASE
 
 """The root the recordings were made under, so their links are inside it."""
@@ -146,14 +147,17 @@ def corpus_body(entry: dict[str, Any]) -> bytes:
     return "".join(text * times for text, times in parts).encode("utf-8")
 
 
-@pytest.fixture(params=["orjson", "stdlib"])
+@pytest.fixture(params=["fast", "stdlib"])
 def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Decode with orjson (when installed) or with the standard library fallback."""
+    """Decode with msgspec (the ``fast`` extra, when installed) or with the standard
+    library fallback (the typed route of list pages is then off too)."""
     name: str = request.param
     if name == "stdlib":
         monkeypatch.setattr(_request, "_loads", json.loads)
-    elif _request._loads is json.loads:  # pragma: no cover - orjson is a dev dependency
-        pytest.skip("orjson is not installed")
+        for strict in (False, True):
+            monkeypatch.setattr(get_converter(strict), "_typed", None)
+    elif _request._loads is json.loads:  # pragma: no cover - run by the no-extra CI pass
+        pytest.skip("the fast extra (msgspec) is not installed")
     return name
 
 

@@ -28,6 +28,8 @@ LAYER_OF_MODULE = {
     "_exceptions": WIRE,
     "_links": WIRE,
     "_codegen": WIRE,
+    "_datetimes": WIRE,
+    "_wire": WIRE,
     "_convert": WIRE,
     "_pages": WIRE,
     "_files": WIRE,

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -195,6 +196,53 @@ def test_rows_counted_for_row_cost(path: str, rows: int) -> None:
     assert _rows_of(response, hit) == rows
     response.extensions["rows"] = 42
     assert _rows_of(response, hit) == 42
+
+
+class _RecordedWaits(threading.Event):
+    """The server's stop event, recording every wait instead of sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout or 0.0)
+        return False
+
+
+@pytest.mark.parametrize(
+    ("path", "cost"),
+    [
+        ("packages/?limit=4", 0.5 + 4 * 0.25),
+        ("packages/1867/", 0.5 + 0.25),
+        ("grids/?limit=2", 0.5 + 2 * 0.125),
+        ("categories/", 0.5),  # a collection left out of the mapping costs nothing per row
+        ("", 0.5),
+    ],
+)
+def test_request_cost_and_row_costs_by_collection(path: str, cost: float) -> None:
+    live = LiveServer(
+        FakeAPI.with_sample_data(), request_cost=0.5, row_cost={"packages": 0.25, "grids": 0.125}
+    )
+    with live as server, httpx.Client() as http:
+        waits = _RecordedWaits()
+        server._stopping = waits
+        assert http.get(server.base_url + path).status_code == 200
+    assert waits.waits == [pytest.approx(cost)]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"row_cost": {"package": 0.1}}, "unknown collection"),
+        ({"row_cost": {"grids": -0.1}}, "must not be negative"),
+        ({"row_cost": -1.0}, "must not be negative"),
+        ({"request_cost": -0.1}, "must not be negative"),
+    ],
+)
+def test_bad_costs_are_refused(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LiveServer(FakeAPI.with_sample_data(), **options)
 
 
 # -- faults ---------------------------------------------------------------------------

@@ -19,7 +19,14 @@ import attrs
 from ._models import Link
 from ._registry import collection_of
 
-__all__ = ["compile_fast", "fast_source", "is_link", "is_link_tuple", "is_optional", "is_tuple"]
+__all__ = [
+    "compile_fast",
+    "fast_source",
+    "is_link",
+    "is_link_tuple",
+    "is_optional",
+    "is_tuple",
+]
 
 
 def is_optional(tp: Any) -> bool:
@@ -75,13 +82,15 @@ def fast_source(
     lines = ["def structure_fast(d):", "    if type(d) is not dict: raise Bad('object')"]
     if strict:
         lines.append("    if not d.keys() <= allowed: raise Bad('extra keys')")
+    fields = attrs.fields(model)
+    # One C call reads every field (a missing key raises KeyError).
+    lines.append(f"    {''.join(f'v{i}, ' for i in range(len(fields)))}= fields(d)")
     args = []
     names: dict[str, str] = {}
     hints = typing.get_type_hints(model)
-    for index, field in enumerate(attrs.fields(model)):
+    for index, field in enumerate(fields):
         v, x = f"v{index}", f"x{index}"
         tp = hints[field.name]
-        lines.append(f"    {v} = d[{field.name!r}]")
         optional = is_optional(tp)
         if optional:
             tp = next(arg for arg in typing.get_args(tp) if arg is not type(None))
@@ -100,7 +109,14 @@ def fast_source(
                 earlier = names[reused[field.name]]
                 lines.append(f"    if {v} == {earlier}: {x} = {earlier}")
         elif tp is datetime:
-            parse = f"fromiso({v}) if type({v}) is str else Bad.fail()"
+            check = f"type({v}) is not str"
+            check = f"{v} is not None and {check}" if optional else check
+            lines.append(f"    if {check}: raise Bad({field.name!r})")
+            # The SDK's parser inline for the API's own form (an offset already seen,
+            # no seventh fraction digit), its shared zone set through the pickle
+            # constructor; any other text goes through parse_datetime itself.
+            inline = f"D(fi({v}).__reduce__()[1][0], z)"
+            parse = f"fromiso({v}) if (z := zone({v}[-6:])) is None or len({v}) > 32 else {inline}"
             lines.append(
                 f"    {x} = None if {v} is None else {parse}" if optional else f"    {x} = {parse}"
             )
@@ -109,7 +125,8 @@ def fast_source(
             lines.append(f"    {x} = tuple({v})")
             lines.append(f"    {x} = commits_get({x}) or commits_keep({x})")
         elif tp == tuple[str, ...]:
-            bad = f"type({v}) is not list or set(map(type, {v})) - STR"
+            # join() checks in C that every item is a string (TypeError otherwise).
+            bad = f"type({v}) is not list or join({v}) is None"
             lines.append(f"    if {bad}: raise Bad({field.name!r})")
             lines.append(f"    {x} = tuple(map(strings, {v}, {v}))")
         elif is_link(tp):

@@ -5,13 +5,19 @@ never ``"3"``, ``3.7`` or ``true``) and tolerant of unknown keys, so a new serve
 field breaks nobody; ``Converter(strict=True)`` forbids unknown keys for contract
 testing. Any failure becomes a `PayloadError` that names the JSON path of
 the first bad field, never a bare KeyError, TypeError or cattrs internals.
+
+Three routes build the same models: cattrs' detailed validation (the reference,
+and the one that names a bad field), the function generated from each model
+(`_codegen.py`) for well-formed rows, and, with the ``fast`` extra, msgspec
+decoding a whole list page straight into the models (`_wire.py`).
 """
 
 from __future__ import annotations
 
+import operator
 import typing
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -24,11 +30,13 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from ._codegen import compile_fast, is_link, is_link_tuple, is_optional, is_tuple
+from ._datetimes import ZONES, parse_datetime
 from ._exceptions import PayloadError
 from ._links import parse_resource_link
 from ._lists import ResourceList, SearchResults
 from ._models import Category, Grid, Link, Package, SearchResult
 from ._registry import COLLECTIONS, collection_of
+from ._wire import TypedPages, load_msgspec
 
 __all__ = ["Converter", "get_converter"]
 
@@ -95,44 +103,6 @@ def _structure_bool(value: object, _: object) -> bool:
     return value  # type: ignore[return-value]
 
 
-_fromisoformat: Final = datetime.fromisoformat
-_datetime: Final[Any] = datetime  # called with pickle's (state, tzinfo) signature
-_ZONES: dict[str, tzinfo] = {}
-
-
-def parse_datetime(text: str) -> datetime:
-    """An ISO 8601 datetime; offsets kept, naive values left naive.
-
-    3.11's ``fromisoformat`` reads offsets, ``Z`` and naive values alike and never
-    invents a timezone. It builds a new timezone object for every value, though
-    (72 of a datetime's 128 bytes); a catalogue holds some 20,000 datetimes with
-    two offsets, so one shared timezone per offset is kept instead.
-    """
-    parsed = _fromisoformat(text)
-    shared = _ZONES.get(text[-6:])
-    if shared is None or parsed.tzinfo is None:
-        return _register_zone(text, parsed)
-    # datetime(state, tzinfo) is the pickle constructor: a copy with the shared
-    # zone at a third of the cost of .replace(tzinfo=...).
-    rebuilt: datetime = _datetime(parsed.__reduce__()[1][0], shared)
-    return rebuilt
-
-
-def _register_zone(text: str, parsed: datetime) -> datetime:
-    zone = parsed.tzinfo
-    suffix = text[-6:]
-    if (
-        zone is not None
-        and zone is not UTC
-        and len(suffix) == 6
-        and suffix[0] in "+-"
-        and suffix[3] == ":"
-        and len(_ZONES) < 64
-    ):
-        _ZONES.setdefault(suffix, zone)
-    return parsed
-
-
 def _structure_datetime(value: object, _: object) -> datetime:
     _expect(value, str, "ISO 8601 datetime string")
     try:
@@ -168,6 +138,20 @@ class Converter:
         self._fast: dict[type, Callable[[object], Any]] = {}
         self._cattrs = self._configure(
             cattrs.Converter(detailed_validation=True, forbid_extra_keys=strict)
+        )
+        msgspec = None if strict else load_msgspec()  # msgspec ignores unknown keys
+        self._typed = (
+            None
+            if msgspec is None
+            else TypedPages(
+                msgspec,
+                links=self._links,
+                link=self._link,
+                strings=self._strings,
+                commits=self._commits,
+                interned=_INTERNED,
+                reused=_REUSED,
+            )
         )
 
     def _configure(self, conv: cattrs.Converter) -> cattrs.Converter:
@@ -216,17 +200,22 @@ class Converter:
         return hook
 
     def _fast_function(self, model: type[T]) -> Callable[[object], T]:
+        names = [a.name for a in attrs.fields(model)]  # type: ignore[arg-type]
         namespace: dict[str, Any] = {
             "Model": model,
             "Bad": _Invalid,
+            "fields": operator.itemgetter(*names) if len(names) > 1 else lambda d: (d[names[0]],),
             "fromiso": parse_datetime,
+            "fi": datetime.fromisoformat,
+            "D": datetime,  # called with pickle's (state, tzinfo) signature
+            "zone": ZONES.get,
             **{f"link_{c}": cache.get for c, cache in self._links.items()},
             "parse_link": self._link,
             "strings": self._strings.setdefault,
             "commits_get": self._commits.get,
             "commits_keep": self._keep_commits,
-            "allowed": frozenset(a.name for a in attrs.fields(model)),  # type: ignore[arg-type]
-            "STR": frozenset({str}),
+            "allowed": frozenset(names),
+            "join": "".join,
         }
         return compile_fast(
             model,
@@ -340,6 +329,16 @@ class Converter:
                     errors.append((index, error))
         self.trim_caches()
         return out, errors
+
+    def structure_page(self, body: bytes, model: type[T]) -> tuple[int, str | None, list[T]] | None:
+        """``(count, next, rows)`` of a list page read straight from its body by the typed
+        route (the ``fast`` extra, see `_wire.py`), or None when that route is not
+        installed or leaves this body to the generic one (`structure_rows`)."""
+        if self._typed is None:
+            return None
+        page = self._typed.decode(body, model)
+        self.trim_caches()
+        return page
 
     def structure(self, data: object, model: type[T], *, url: str = "", path: str = "$") -> T:
         """Build ``model`` from decoded JSON, or raise `PayloadError` naming the bad path."""

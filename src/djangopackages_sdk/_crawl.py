@@ -39,7 +39,7 @@ from ._exceptions import (
 from ._links import ApiRoot, page_window
 from ._models import ResourceT
 from ._pages import Checkpoint, Page
-from ._protocol import CrawlFlow, Emit, Fetch, FetchResult
+from ._protocol import BodyParser, CrawlFlow, Emit, Fetch, FetchResult
 from ._request import bulk_allocation
 from ._slices import (
     DEFAULT_FIRST_PAGE,
@@ -229,7 +229,8 @@ class Crawl(Generic[ResourceT]):
             for index, (offset, limit) in enumerate(planned)
         ]
         urls = tuple(self._url(o, n) for o, n in windows)
-        results = yield Fetch.parsed(urls, self.options, self._parse_page)
+        parser = BodyParser(self._parse_page, self._parse_body)
+        results = yield Fetch.parsed(urls, self.options, parser)
         self.requests += len(windows)
         slices = []
         for (offset, limit), result in zip(windows, results, strict=True):
@@ -248,11 +249,20 @@ class Crawl(Generic[ResourceT]):
         assert window is not None  # the crawl built this URL
         limit, offset = window
         try:
+            if type(data) is tuple:  # (count, next, models) from the typed route
+                count, next_url, models = data
+                self._check_next(url, offset, next_url)
+                return Slice(offset, count, next_url, [m.id for m in models], models)
             return self._parse(url, offset, limit, data)
         except (PaginationError, PayloadError) as error:
             # A broken envelope or `next` is the server's pagination failing,
             # not one bad row: stop instead of bisecting.
             return Fatal(error)
+
+    def _parse_body(self, url: str, body: bytes) -> Slice[ResourceT] | Fatal | None:
+        """A page read straight from its body (the ``fast`` extra), or None to decode it."""
+        page = self.converter.structure_page(body, self.model)
+        return None if page is None else self._parse_page(url, page)
 
     def _url(self, offset: int, limit: int) -> str:
         return self.root.list_url(self.collection, limit=limit, offset=offset)

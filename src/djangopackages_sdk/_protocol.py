@@ -36,6 +36,7 @@ from ._models import ResourceT
 from ._pages import Page
 
 __all__ = [
+    "BodyParser",
     "CrawlFlow",
     "Emit",
     "Fetch",
@@ -80,6 +81,22 @@ Parser: TypeAlias = Callable[[str, Any], Any]
 
 
 @attrs.frozen
+class BodyParser:
+    """A parser that may read the raw body itself, before any generic decoding.
+
+    ``from_body(url, body)`` returns the parsed value, or None to leave the body
+    to the generic route: decoding, then ``from_json(url, data)``. A list page
+    takes the typed route this way (see `Converter.structure_page`).
+    """
+
+    from_json: Parser
+    from_body: Callable[[str, bytes], Any]
+
+    def __call__(self, url: str, data: Any) -> Any:
+        return self.from_json(url, data)
+
+
+@attrs.frozen
 class Fetch:
     """GET each URL (concurrently where possible); the flow receives, in order,
     the decoded JSON or the `DjangoPackagesError` of each.
@@ -114,6 +131,17 @@ class Fetch:
     def parser(self, index: int) -> Parser | None:
         """The parser of URL number ``index``, if any."""
         return self.parsers[index] if self.parsers else None
+
+    def finish_body(self, index: int, body: bytes) -> FetchResult | None:
+        """The result of URL number ``index`` read straight from its raw ``body`` by its
+        `BodyParser`, or None when it has none or leaves the body to `finish`."""
+        parser = self.parser(index)
+        if not isinstance(parser, BodyParser):
+            return None
+        try:
+            return parser.from_body(self.urls[index], body)
+        except DjangoPackagesError as error:
+            return error
 
     def finish(self, index: int, result: FetchResult) -> FetchResult:
         """Apply the parser of URL number ``index`` to its result (drivers call this)."""

@@ -3,8 +3,9 @@
 `LiveServer` answers through the fake over genuine sockets, so a client
 under test goes through its whole network stack (connection pool, keep-alive,
 timeouts, resets). It models a small production site: a network round trip
-(``latency``), a bounded pool of server workers (``workers``) and a per-row cost
-of rendering a page (``row_cost``). A ``fault`` callable may replace the answer to
+(``latency``), a bounded pool of server workers (``workers``), a fixed cost of
+serving any request (``request_cost``) and a per-row cost of rendering it
+(``row_cost``, one figure or one per collection). A ``fault`` callable may replace the answer to
 any request with a `Fault` (an error status, a hostile body, a reset
 connection, a slow answer, a change to the data)::
 
@@ -30,12 +31,13 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
 import httpx
 
+from .._registry import COLLECTIONS
 from ._fake import FakeAPI
 from ._faults import Fault, Hit, _positive
 
@@ -132,6 +134,17 @@ class _Handler(BaseHTTPRequestHandler):
             os.close(sock.detach())
 
 
+def _row_cost(row_cost: float | Mapping[str, float], hit: Hit) -> float:
+    """Seconds per row of the collection ``hit`` reads (a list page or a detail)."""
+    if not isinstance(row_cost, Mapping):
+        return row_cost
+    parts = [part for part in hit.route.split("/") if part]
+    for part in parts[-2:]:
+        if part in row_cost:
+            return row_cost[part]
+    return 0.0
+
+
 def _rows_of(response: httpx.Response, hit: Hit) -> int:
     """How many rows an answer carries, for ``row_cost``."""
     rows = response.extensions.get("rows")
@@ -152,9 +165,12 @@ class LiveServer:
     (HTTP/1.1 keep-alive, ``Content-Length`` on every answer). Every request
     first waits ``latency`` seconds (the network round trip, holding nothing),
     then takes one of ``workers`` slots, computes the fake's answer, spends
-    ``row_cost`` seconds per row of that answer while holding the slot (rows:
-    ``response.extensions["rows"]`` if the fake sets it, else the number of
-    results of a list page, else 1), releases the slot and writes the answer.
+    ``request_cost`` seconds plus ``row_cost`` seconds per row of that answer
+    while holding the slot (rows: ``response.extensions["rows"]`` if the fake
+    sets it, else the number of results of a list page, else 1), releases the
+    slot and writes the answer. ``row_cost`` may differ per collection:
+    ``{"packages": 0.00044, "grids": 0.001}`` (a collection left out costs
+    nothing per row; a detail is one row of its collection).
 
     ``fault(hit)``, called as each request arrives, may return a `Fault`
     to replace the normal answer; it may also change the fake itself before
@@ -171,7 +187,9 @@ class LiveServer:
         fake: the fake answering the requests.
         port: the TCP port; 0 picks a free one.
         latency: seconds every request waits before it is served.
-        row_cost: seconds of work per row in an answer, holding a worker.
+        request_cost: seconds of work per request, holding a worker.
+        row_cost: seconds of work per row in an answer, holding a worker; a
+            number, or a mapping from collection name to its figure.
         workers: how many requests are computed at once (a semaphore).
         fault: a callable deciding, per request, whether to misbehave.
     """
@@ -182,20 +200,27 @@ class LiveServer:
         *,
         port: int = 0,
         latency: float = 0.0,
-        row_cost: float = 0.0,
+        row_cost: float | Mapping[str, float] = 0.0,
         workers: int = 8,
         fault: Callable[[Hit], Fault | None] | None = None,
+        request_cost: float = 0.0,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
-        if latency < 0 or row_cost < 0:
-            raise ValueError("latency and row_cost must not be negative")
+        costs = dict(row_cost) if isinstance(row_cost, Mapping) else {}
+        if unknown := sorted(set(costs) - set(COLLECTIONS)):
+            raise ValueError(f"row_cost: unknown collection(s) {unknown}, not in {COLLECTIONS}")
+        each = costs.values() if isinstance(row_cost, Mapping) else (row_cost,)
+        if latency < 0 or request_cost < 0 or min(each, default=0.0) < 0:
+            raise ValueError("latency, request_cost and row_cost must not be negative")
         self.fake = fake
         """The fake answering the requests."""
         self.latency = latency
         """Seconds every request waits before it is served."""
+        self.request_cost = request_cost
+        """Seconds of work per request."""
         self.row_cost = row_cost
-        """Seconds of work per row of an answer."""
+        """Seconds of work per row of an answer (or a mapping: collection to seconds)."""
         self.workers = workers
         """How many requests are computed at once."""
         self.fault = fault
@@ -390,6 +415,7 @@ class LiveServer:
                 if fault.truncate_at is not None:
                     content = content[: max(0, fault.truncate_at)]
                     length = len(content)
-        if self.row_cost and rows:
-            self._stopping.wait(self.row_cost * rows)
+        cost = self.request_cost + _row_cost(self.row_cost, hit) * rows
+        if cost:
+            self._stopping.wait(cost)
         return status, headers, content, length
