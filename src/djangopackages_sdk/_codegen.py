@@ -121,7 +121,10 @@ def fast_source(
                 f"    {x} = None if {v} is None else {parse}" if optional else f"    {x} = {parse}"
             )
         elif tp == tuple[int, ...]:
-            lines.append(f"    if type({v}) is not list: raise Bad({field.name!r})")
+            # Every item's type checked in C, before the cache: (1, True) and (1, 1.0)
+            # equal (1, 1) and hash alike, so a hit alone would let them through.
+            bad = f"type({v}) is not list or not only_ints(map(type, {v}))"
+            lines.append(f"    if {bad}: raise Bad({field.name!r})")
             lines.append(f"    {x} = tuple({v})")
             lines.append(f"    {x} = commits_get({x}) or commits_keep({x})")
         elif tp == tuple[str, ...]:

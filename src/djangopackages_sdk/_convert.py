@@ -216,6 +216,7 @@ class Converter:
             "commits_keep": self._keep_commits,
             "allowed": frozenset(names),
             "join": "".join,
+            "only_ints": frozenset((int,)).issuperset,
         }
         return compile_fast(
             model,
@@ -225,10 +226,8 @@ class Converter:
             reused=_REUSED.get(model),
         )
 
-    def _keep_commits(self, values: tuple[Any, ...]) -> tuple[int, ...]:
-        for value in values:
-            if type(value) is not int:
-                raise _Invalid("expected integer")
+    def _keep_commits(self, values: tuple[int, ...]) -> tuple[int, ...]:
+        # Called by the fast path once every item is known to be an int.
         # Most packages share a few weekly-commit vectors (all zeros, above all).
         return self._commits.setdefault(values, values)
 
