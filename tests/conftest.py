@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+import signal
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -26,6 +34,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 T = TypeVar("T")
 Mode = Literal["sync", "async"]
 AnyClient = Client | AsyncClient
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _ctrl_c_as_at_a_terminal() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, and reaches the commands the tests start, as at
+    a terminal, even when the suite runs as a background job (a shell starts those with
+    SIGINT ignored, and an ignored signal stays ignored in every child)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def load_exchange(name: str) -> dict[str, Any]:
