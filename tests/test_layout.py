@@ -1,9 +1,11 @@
 """The package's layout, checked from the source with ``ast``: layers, cycles, sizes.
 
 Layers, bottom up: the wire (models, registry, links, converter, errors, pages,
-the catalogue value), the engine (configuration, the protocol, the retrying
-request, the crawl, the identity map, the operations and the two drivers) and
-the uses (the contract check, the test kit, the public face). A module imports
+the catalogue value, and the pure views beside the models: derived facts, data
+frames, the comparison, HTML display, diffs), the engine (configuration, the
+protocol, the retrying request, the crawl, the identity map, the operations, the
+watch and the two drivers) and the uses (the contract check, history, the audit,
+the command line, the test kit, the public face). A module imports
 only from its own layer or the ones below it, never in a cycle.
 """
 
