@@ -17,6 +17,7 @@ INTERNAL = {
     "_convert.Converter": "the converter is an implementation detail",
     "_convert.get_converter": "the converter is an implementation detail",
     "_models.ResourceT": "a type variable for the SDK's own annotations",
+    "_models.CatalogView": "the protocol the views beside the models type a Catalog with",
     "_diff.diff_catalogs": "reached as Catalog.diff",
 }
 # Private modules whose ``__all__`` names what they offer the modules above them

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import attrs
 
-from ._models import Grid, Link, Package
+from ._models import CatalogView, Grid, Link, Package, ResourceT
 from ._overviews import comparison_html
 from ._tables import Column, Library, build
 
@@ -349,18 +349,16 @@ def build_comparison(
     return Comparison(grid, _sorted(rows, name), sort)
 
 
-class CatalogLike(Protocol):
-    """What `compare_in` reads of a `Catalog` (which this module cannot import)."""
+class CatalogLookups(CatalogView, Protocol):
+    """What `compare_in` also asks of a `Catalog`: its lookups."""
 
     def grid(self, key: int | str) -> Grid: ...
-    def resolve(self, link: Link[Any]) -> Any: ...
+    def resolve(self, link: Link[ResourceT]) -> ResourceT: ...
     def packages_in(self, grid: Grid | Link[Grid]) -> tuple[Package, ...]: ...
-    @property
-    def categories(self) -> tuple[Any, ...]: ...
 
 
 def compare_in(
-    catalog: CatalogLike, grid: Grid | Link[Grid] | int | str, sort: str, now: datetime | None
+    catalog: CatalogLookups, grid: Grid | Link[Grid] | int | str, sort: str, now: datetime | None
 ) -> Comparison:
     """``Catalog.compare``: the grid (by model, link, id or slug) from the catalogue."""
     check_sort(sort)

@@ -21,11 +21,11 @@ import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Final, Literal, Protocol, get_args
+from typing import Any, Final, Literal, get_args
 
 import attrs
 
-from ._models import Category, CollectionName, Grid, Package
+from ._models import CatalogView, Category, CollectionName, Grid, Package
 from ._registry import COLLECTIONS, model_of
 
 __all__ = ["CatalogDiff", "Change", "ChangeKind", "MembershipChange", "diff_catalogs"]
@@ -60,19 +60,6 @@ def _fields_of(model: type) -> tuple[tuple[str, str], ...]:
 _FIELDS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     c: _fields_of(model_of(c)) for c in COLLECTIONS
 }
-
-
-class _Catalogue(Protocol):
-    """What a diff reads of a catalogue (a `Catalog` has it)."""
-
-    @property
-    def packages(self) -> tuple[Package, ...]: ...
-    @property
-    def grids(self) -> tuple[Grid, ...]: ...
-    @property
-    def categories(self) -> tuple[Category, ...]: ...
-    @property
-    def fetched_at(self) -> datetime: ...
 
 
 def _freeze(fields: Mapping[str, tuple[Any, Any]]) -> Mapping[str, tuple[Any, Any]]:
@@ -358,7 +345,7 @@ def _same_host(old: Any, new: Any) -> bool:
     ) == getattr(new, "base_url", None)
 
 
-def diff_catalogs(old: _Catalogue, new: _Catalogue) -> CatalogDiff:
+def diff_catalogs(old: CatalogView, new: CatalogView) -> CatalogDiff:
     """What changed from ``old`` to ``new`` (see `Catalog.diff`)."""
     same_host = _same_host(old, new)
     changes: list[Change] = []

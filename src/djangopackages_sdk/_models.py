@@ -10,7 +10,7 @@ a client resolves only when asked (``Client.resolve``).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Generic, Literal, TypeVar, get_args
+from typing import Generic, Literal, Protocol, TypeVar, get_args
 
 import attrs
 
@@ -19,6 +19,7 @@ from ._health import commits_by_week, is_stale, pypi_name, recent_commits, site_
 from ._html import brief_repr
 
 __all__ = [
+    "CatalogView",
     "Category",
     "CollectionName",
     "Grid",
@@ -277,3 +278,18 @@ class _Count:
 
 Resource = Package | Grid | Category
 """Any resource a `Link` can point at: the one alias for "a resource"."""
+
+
+class CatalogView(Protocol):
+    """What the pure views beside the models (tables, the comparison, the diff) read
+    of a catalogue: its resources and when it was fetched. `Catalog` has it; the
+    views cannot import `Catalog`, which imports them."""
+
+    @property
+    def packages(self) -> tuple[Package, ...]: ...
+    @property
+    def grids(self) -> tuple[Grid, ...]: ...
+    @property
+    def categories(self) -> tuple[Category, ...]: ...
+    @property
+    def fetched_at(self) -> datetime: ...

@@ -17,11 +17,11 @@ import operator
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 import attrs
 
-from ._models import Category, Grid, Package, SearchResult
+from ._models import CatalogView, Category, Grid, Package, SearchResult
 
 if TYPE_CHECKING:
     import pandas
@@ -94,17 +94,6 @@ SPECS: Final[dict[type[Any], Spec]] = {
 """The columns of each model's table, in order."""
 
 
-class CatalogLike(Protocol):
-    """What `catalog_frame` reads of a `Catalog` (which this module cannot import)."""
-
-    @property
-    def packages(self) -> tuple[Package, ...]: ...
-    @property
-    def grids(self) -> tuple[Grid, ...]: ...
-    @property
-    def categories(self) -> tuple[Category, ...]: ...
-
-
 def to_pandas(items: Iterable[Row], *, model: type[Row] | None = None) -> pandas.DataFrame:
     """A pandas ``DataFrame`` of packages, grids, categories or search results.
 
@@ -125,7 +114,7 @@ def to_polars(items: Iterable[Row], *, model: type[Row] | None = None) -> polars
     return build("polars", _columns(items, model))  # type: ignore[no-any-return]
 
 
-def catalog_frame(catalog: CatalogLike, collection: str, library: Library) -> Any:
+def catalog_frame(catalog: CatalogView, collection: str, library: Library) -> Any:
     """The table of one collection of a catalogue, with its related titles and counts."""
     if not isinstance(collection, str):
         raise TypeError(f"collection must be a str, not {type(collection).__name__}")
