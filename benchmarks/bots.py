@@ -46,18 +46,8 @@ Row = tuple[str, float, str]
 
 def write_catalogue(data: synthetic.Catalogue, path: Path, base_url: str) -> None:
     """Write generated API JSON as a catalogue file (the format `Catalog.save` writes)."""
-    header = {
-        "format": "djangopackages-sdk-catalog",
-        "version": 2,
-        "base_url": base_url,
-        "fetched_at": "2026-08-09T04:00:00+00:00",
-        "counts": {name: len(data[name]) for name in ("packages", "grids", "categories")},
-    }
-    with path.open("w", encoding="utf-8") as stream:
-        stream.write(json.dumps(header) + "\n")
-        for kind, name in (("category", "categories"), ("grid", "grids"), ("package", "packages")):
-            for row in data[name]:  # type: ignore[literal-required]
-                stream.write(json.dumps({"kind": kind, "data": row}) + "\n")
+    lines = synthetic.file_lines(data, base_url=base_url)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 def changed_one_percent(data: synthetic.Catalogue) -> tuple[synthetic.Catalogue, int]:

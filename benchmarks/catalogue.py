@@ -28,12 +28,16 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import random
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 from zoneinfo import ZoneInfo
 
-__all__ = ["Catalogue", "generate", "summary"]
+if TYPE_CHECKING:
+    from djangopackages_sdk import Catalog
+
+__all__ = ["Catalogue", "as_catalog", "file_lines", "generate", "summary"]
 
 SITE_TZ: Final = ZoneInfo("America/New_York")
 """The site's time zone: datetimes carry ``-04:00`` or ``-05:00`` as on the real server."""
@@ -743,6 +747,35 @@ def generate(
     )
 
 
+def file_lines(
+    catalogue: Catalogue, *, base_url: str = BASE_URL, fetched_at: datetime = _FETCH_DAY
+) -> list[str]:
+    """The generated catalogue as the lines of a catalogue file (what `Catalog.save`
+    writes), so benchmarks and tests read it through the SDK's own file format."""
+    names = ("categories", "grids", "packages")
+    header = {
+        "format": "djangopackages-sdk-catalog",
+        "version": 2,
+        "base_url": base_url,
+        "fetched_at": fetched_at.isoformat(),
+        "counts": {name: len(catalogue[name]) for name in names},  # type: ignore[literal-required]
+    }
+    lines = [json.dumps(header)]
+    for kind, name in zip(("category", "grid", "package"), names, strict=True):
+        rows = catalogue[name]  # type: ignore[literal-required]
+        lines.extend(json.dumps({"kind": kind, "data": row}) for row in rows)
+    return lines
+
+
+def as_catalog(
+    catalogue: Catalogue, *, base_url: str = BASE_URL, fetched_at: datetime = _FETCH_DAY
+) -> Catalog:
+    """The generated catalogue as the SDK holds it (a `Catalog`), fetched at ``fetched_at``."""
+    from djangopackages_sdk import Catalog
+
+    return Catalog.read(file_lines(catalogue, base_url=base_url, fetched_at=fetched_at))
+
+
 def summary(catalogue: Catalogue) -> dict[str, Any]:
     """A few statistics that show the catalogue is shaped like the live one."""
     rows = catalogue["packages"]
@@ -769,6 +802,4 @@ def summary(catalogue: Catalogue) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    import json
-
     print(json.dumps(summary(generate()), indent=2))

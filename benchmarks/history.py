@@ -41,8 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import catalogue  # noqa: E402
-from djangopackages_sdk import Catalog, Category, Grid, History, Link, Package  # noqa: E402
-from djangopackages_sdk._convert import get_converter  # noqa: E402
+from djangopackages_sdk import Catalog, Grid, History, Link, Package  # noqa: E402
 
 __all__ = ["build_catalog", "daily", "main", "measure"]
 
@@ -52,15 +51,7 @@ CHANGED_SHARE = 0.01
 
 def build_catalog(packages: int, grids: int, *, seed: int = catalogue.DEFAULT_SEED) -> Catalog:
     """The synthetic catalogue as a `Catalog`, fetched at `START`."""
-    data = catalogue.generate(packages, grids, 3, seed=seed)
-    convert = get_converter()
-    return Catalog(
-        catalogue.BASE_URL,
-        tuple(convert.structure(row, Package) for row in data["packages"]),
-        tuple(convert.structure(row, Grid) for row in data["grids"]),
-        tuple(convert.structure(row, Category) for row in data["categories"]),
-        fetched_at=START,
-    )
+    return catalogue.as_catalog(catalogue.generate(packages, grids, 3, seed=seed), fetched_at=START)
 
 
 def change(base: Catalog, day: int, *, share: float = CHANGED_SHARE, seed: int = 0) -> Catalog:

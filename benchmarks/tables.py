@@ -30,26 +30,10 @@ if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import catalogue  # noqa: E402
-from djangopackages_sdk import Catalog  # noqa: E402
 
 DATETIMES: Final = ("last_updated", "last_fetched", "created", "modified")
 TARGET: Final = 2.0
 """``to_pandas()`` within this many times pandas' own baseline."""
-
-
-def build_catalog(data: catalogue.Catalogue) -> Catalog:
-    """The catalogue as the SDK holds it, read through the public file format."""
-    header = {
-        "format": "djangopackages-sdk-catalog",
-        "version": 2,
-        "base_url": catalogue.BASE_URL,
-        "fetched_at": "2026-08-10T00:00:00+00:00",
-        "counts": {name: len(data[name]) for name in ("packages", "grids", "categories")},
-    }
-    lines = [json.dumps(header)]
-    for kind, name in (("category", "categories"), ("grid", "grids"), ("package", "packages")):
-        lines.extend(json.dumps({"kind": kind, "data": row}) for row in data[name])  # type: ignore[literal-required]
-    return Catalog.read(lines)
 
 
 def pandas_baseline(rows: list[dict[str, Any]]) -> Any:
@@ -88,7 +72,7 @@ def measure(packages: int, runs: int, seed: int = catalogue.DEFAULT_SEED) -> dic
     """Time both libraries' baselines and the SDK's tables on one catalogue."""
     data = catalogue.generate(packages, max(1, packages // 14), 3, seed=seed)
     rows = json.loads(json.dumps(data["packages"]))  # decoded JSON dicts, as from a response
-    catalog = build_catalog(data)
+    catalog = catalogue.as_catalog(data)
     figures: dict[str, Any] = {"packages": len(rows), "runs": runs, "libraries": {}}
     for library, baseline in (("pandas", pandas_baseline), ("polars", polars_baseline)):
         try:

@@ -28,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import catalogue  # noqa: E402
 
-from djangopackages_sdk import Catalog, Category, Grid, Package  # noqa: E402
-from djangopackages_sdk._convert import get_converter  # noqa: E402
+from djangopackages_sdk import Catalog  # noqa: E402
 from djangopackages_sdk.testing import sample_packages  # noqa: E402
 
 THEMES = {
@@ -43,15 +42,8 @@ body{{{theme};margin:0;padding:16px;font-family:system-ui,sans-serif}}
 
 def live_scale_catalog() -> Catalog:
     """The synthetic catalogue at live scale (5,405 packages), as models."""
-    data = catalogue.generate(5_405, 380, 3)
-    structure = get_converter().structure
-    return Catalog(
-        catalogue.BASE_URL,
-        tuple(structure(row, Package) for row in data["packages"]),
-        tuple(structure(row, Grid) for row in data["grids"]),
-        tuple(structure(row, Category) for row in data["categories"]),
-        fetched_at=datetime(2026, 8, 9, 4, 0, tzinfo=UTC),
-    )
+    fetched = datetime(2026, 8, 9, 4, 0, tzinfo=UTC)
+    return catalogue.as_catalog(catalogue.generate(5_405, 380, 3), fetched_at=fetched)
 
 
 def views() -> dict[str, tuple[str, int]]:

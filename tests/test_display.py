@@ -20,9 +20,7 @@ import pytest
 
 from djangopackages_sdk import (
     Catalog,
-    Category,
     Client,
-    Grid,
     Package,
     Page,
     ResourceList,
@@ -352,15 +350,7 @@ def _live_scale_catalog() -> Catalog:
         sys.path.insert(0, str(ROOT))
     from benchmarks import catalogue
 
-    data = catalogue.generate(5_405, 380, 3, seed=9)
-    structure = get_converter().structure
-    return Catalog(
-        catalogue.BASE_URL,
-        tuple(structure(row, Package) for row in data["packages"]),
-        tuple(structure(row, Grid) for row in data["grids"]),
-        tuple(structure(row, Category) for row in data["categories"]),
-        fetched_at=NOW,
-    )
+    return catalogue.as_catalog(catalogue.generate(5_405, 380, 3, seed=9), fetched_at=NOW)
 
 
 def test_a_live_scale_catalogue_displays_small() -> None:
