@@ -160,3 +160,11 @@ def test_site_root_of() -> None:
     )
     assert site_root_of("http://127.0.0.1:81/other/1/") == "http://127.0.0.1:81/"
     assert site_root_of(None) == "https://djangopackages.org/"
+
+
+def test_the_models_default_is_the_sites_threshold() -> None:
+    import inspect
+
+    from djangopackages_sdk._health import STALE_AFTER_DAYS
+
+    assert inspect.signature(Package.is_stale).parameters["days"].default == STALE_AFTER_DAYS

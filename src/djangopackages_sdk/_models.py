@@ -15,7 +15,13 @@ from typing import Generic, Literal, Protocol, TypeVar, get_args
 import attrs
 
 from ._cards import category_card, grid_card, package_card, search_result_card
-from ._health import commits_by_week, is_stale, pypi_name, recent_commits, site_root_of
+from ._health import (
+    commits_by_week,
+    is_stale,
+    pypi_name,
+    recent_commits,
+    site_root_of,
+)
 from ._html import brief_repr
 
 __all__ = [
@@ -185,12 +191,12 @@ class Package:
     @property
     def commits_last_12_weeks(self) -> int:
         """Commits in the 12 weeks up to the last fetch."""
-        return sum(self.commits_over_52[-12:])
+        return self.recent_commits(12)
 
     @property
     def commits_last_52_weeks(self) -> int:
         """Commits in the 52 weeks up to the last fetch."""
-        return sum(self.commits_over_52[-52:])
+        return self.recent_commits(52)
 
     def is_stale(self, now: datetime | None = None, days: int = 365) -> bool | None:
         """The site's "no development": no commit in the ``days`` days before ``now``.
